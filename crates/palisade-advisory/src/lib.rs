@@ -1,0 +1,1 @@
+//! OSV advisory database (being written).

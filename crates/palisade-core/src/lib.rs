@@ -1,0 +1,10 @@
+//! Shared types for every Palisade crate.
+//!
+//! The pipeline is `source → inventory → checks → findings → report`; this crate
+//! holds the nouns of that sentence. It has no I/O and no opinions about formats.
+
+mod inventory;
+mod severity;
+
+pub use inventory::{Importer, Inventory, Package, PackageId, SourceKind, Warning};
+pub use severity::{Severity, SeverityParseError};
