@@ -1,8 +1,376 @@
-//! Placeholder replaced by the pnpm extractor.
-use palisade_core::Inventory;
+//! `pnpm-lock.yaml`: lockfile versions 5.x (pnpm 5–7), 6.x (pnpm 8) and 9.x
+//! (pnpm 9 and later), including the multi-document files of pnpm 11+.
+//!
+//! Layouts (<https://pnpm.io/lockfile>, `@pnpm/lockfile.fs`):
+//! - 5.x and 6.x ([`legacy`]): one `packages` map whose entries hold both
+//!   the metadata (`resolution`, `name`/`version` for non-registry packages)
+//!   and the graph (`dependencies`, `optionalDependencies`, `dev`, `optional`).
+//! - 9.x ([`v9`]): `packages` holds metadata by package id (`foo@1.0.0`),
+//!   `snapshots` the graph by depPath (`foo@1.0.0(react@18.2.0)`); dev-ness
+//!   is no longer written and is computed here from the importers.
+//! - pnpm 11 writes an "env" document first (`configDependencies`,
+//!   `packageManagerDependencies`: pnpm itself and config dependencies, both
+//!   real npm code that gets installed) and the project lockfile after `---`.
+//!   Every document is read; pnpm's own `audit` audits both, and so do we.
+//!
+//! Each depPath is one [`Package`] with the key as its path: pnpm installs one
+//! copy per depPath (`node_modules/.pnpm/<depPath>`), so peer variants of the
+//! same version are merged by [`Inventory::normalize`] into one package with
+//! several paths. `resolved` is the tarball URL when the lockfile has one;
+//! pnpm omits it for the default registry and so do we: constructing a URL
+//! would claim knowledge of which registry was used that the file lacks.
+
+mod keys;
+mod legacy;
+mod text;
+mod v9;
+
+use std::collections::{HashMap, VecDeque};
+
+use palisade_core::{Importer, Inventory, Package, PackageId, SourceKind, Warning};
+use serde::Deserialize;
+use serde_norway::{Mapping, Value};
 
 use crate::LockfileError;
+use text::{LineIndex, Section};
 
-pub(crate) fn extract(display_path: &str, _contents: &str) -> Result<Inventory, LockfileError> {
-    Err(LockfileError::Unrecognised { path: display_path.to_string() })
+const SUPPORTED: &str = "5.x, 6.x, 9.x";
+
+pub(crate) fn extract(display_path: &str, contents: &str) -> Result<Inventory, LockfileError> {
+    let contents = contents.strip_prefix('\u{feff}').unwrap_or(contents);
+    if text::uses_anchor_aliases(contents) {
+        return Err(LockfileError::Invalid {
+            path: display_path.to_string(),
+            line: None,
+            message: "uses YAML anchors and aliases, which pnpm never writes (refused: they can expand without bound)"
+                .to_string(),
+        });
+    }
+    let documents = parse_documents(display_path, contents)?;
+    let lines = LineIndex::build(contents);
+
+    let mut inventory = Inventory::new(display_path, "pnpm");
+    let mut format = None;
+    let mut understood = 0usize;
+    let document_count = documents.len();
+    for (index, document) in documents.iter().enumerate() {
+        let Some(mapping) = document.as_mapping() else {
+            if !document.is_null() {
+                inventory.warnings.push(Warning::new(format!(
+                    "YAML document {} of {document_count} is not a mapping and was not read",
+                    index + 1
+                )));
+            }
+            continue;
+        };
+        let Some(version) = mapping.get("lockfileVersion") else {
+            inventory.warnings.push(Warning::new(format!(
+                "YAML document {} of {document_count} has no lockfileVersion and was not read",
+                index + 1
+            )));
+            continue;
+        };
+        let version_text = version_text(version);
+        let major = major_version(&version_text).ok_or_else(|| LockfileError::UnsupportedVersion {
+            path: display_path.to_string(),
+            found: version_text.clone(),
+            supported: SUPPORTED,
+        })?;
+        let mut graph = Graph::default();
+        let context = DocumentContext {
+            document: index,
+            lines: &lines,
+        };
+        match major {
+            5 => legacy::read(mapping, false, &context, &mut graph),
+            6 => legacy::read(mapping, true, &context, &mut graph),
+            9 => v9::read(mapping, &context, &mut graph),
+            _ => {
+                return Err(LockfileError::UnsupportedVersion {
+                    path: display_path.to_string(),
+                    found: version_text,
+                    supported: SUPPORTED,
+                })
+            }
+        }
+        understood += 1;
+        // The project document comes last; an env document only adds packages.
+        if !graph.env_document || format.is_none() {
+            format = Some(format!("pnpm-v{major}"));
+        }
+        graph.finish(&mut inventory);
+    }
+    if understood == 0 {
+        return Err(LockfileError::Invalid {
+            path: display_path.to_string(),
+            line: None,
+            message: "no pnpm lockfile document found (expected a mapping with `lockfileVersion`)".to_string(),
+        });
+    }
+    inventory.format = format.unwrap_or_else(|| "pnpm".to_string());
+    Ok(inventory)
+}
+
+/// Every YAML document of the file (pnpm 11 writes two).
+fn parse_documents(display_path: &str, contents: &str) -> Result<Vec<Value>, LockfileError> {
+    let mut documents = Vec::new();
+    for document in serde_norway::Deserializer::from_str(contents) {
+        let value = Value::deserialize(document).map_err(|error| {
+            let (line, column) = error.location().map_or((0, 0), |location| (location.line(), location.column()));
+            LockfileError::Syntax {
+                path: display_path.to_string(),
+                line,
+                column,
+                message: error.to_string(),
+            }
+        })?;
+        documents.push(value);
+    }
+    Ok(documents)
+}
+
+/// `lockfileVersion` is a number in 5.x (`5.4`) and a string since
+/// (`'6.0'`, `'9.0'`, `'5.4-inlineSpecifiers'`).
+fn version_text(version: &Value) -> String {
+    match version {
+        Value::String(text) => text.clone(),
+        Value::Number(number) => number.to_string(),
+        other => serde_norway::to_string(other).unwrap_or_default().trim().to_string(),
+    }
+}
+
+fn major_version(version: &str) -> Option<u32> {
+    let digits: String = version.chars().take_while(char::is_ascii_digit).collect();
+    digits.parse().ok()
+}
+
+/// Where in the file a document sits, for line numbers.
+pub(crate) struct DocumentContext<'a> {
+    document: usize,
+    lines: &'a LineIndex,
+}
+
+impl DocumentContext<'_> {
+    fn line(&self, section: Section, key: &str) -> Option<u32> {
+        self.lines.line(self.document, section, key)
+    }
+}
+
+/// One document's packages and edges, keyed by depPath, before flags are
+/// settled and edges resolved to name@version.
+#[derive(Default)]
+pub(crate) struct Graph {
+    nodes: Vec<Node>,
+    by_key: HashMap<String, usize>,
+    importers: Vec<ImporterNode>,
+    warnings: Vec<Warning>,
+    /// 9.x computes dev-ness by walking from the importers; 5.x/6.x write it.
+    compute_dev: bool,
+    /// pnpm 11's env document: its importers are not workspace members.
+    env_document: bool,
+}
+
+pub(crate) struct Node {
+    key: String,
+    package: Package,
+    edges: Vec<Edge>,
+}
+
+pub(crate) struct Edge {
+    name: String,
+    target: String,
+}
+
+pub(crate) struct ImporterNode {
+    path: String,
+    /// (installed name, target depPath, dependency kind)
+    edges: Vec<(String, String, DependencyKind)>,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum DependencyKind {
+    Production,
+    Development,
+    Optional,
+}
+
+impl Graph {
+    fn add(&mut self, key: String, package: Package, edges: Vec<Edge>) {
+        let index = self.nodes.len();
+        self.by_key.insert(key.clone(), index);
+        self.nodes.push(Node { key, package, edges });
+    }
+
+    fn finish(mut self, inventory: &mut Inventory) {
+        if self.compute_dev {
+            self.compute_dev_flags();
+        }
+        let ids: Vec<PackageId> = self.nodes.iter().map(|node| node.package.id()).collect();
+        let mut aliases: Vec<Vec<String>> = vec![Vec::new(); self.nodes.len()];
+        let mut resolve = |name: &str, target: &str| -> Option<usize> {
+            let index = *self.by_key.get(target)?;
+            if self.nodes[index].package.name != name {
+                aliases[index].push(name.to_string());
+            }
+            Some(index)
+        };
+        let mut importers = Vec::new();
+        for importer in &self.importers {
+            let dependencies = importer
+                .edges
+                .iter()
+                .filter_map(|(name, target, _)| resolve(name, target))
+                .map(|index| ids[index].clone())
+                .collect();
+            if !self.env_document {
+                importers.push(Importer {
+                    path: importer.path.clone(),
+                    name: None,
+                    dependencies,
+                });
+            }
+        }
+        let mut dependencies: Vec<Vec<PackageId>> = Vec::with_capacity(self.nodes.len());
+        for node in &self.nodes {
+            dependencies.push(
+                node.edges
+                    .iter()
+                    .filter_map(|edge| resolve(&edge.name, &edge.target))
+                    .map(|index| ids[index].clone())
+                    .collect(),
+            );
+        }
+        for ((mut node, node_dependencies), node_aliases) in self.nodes.into_iter().zip(dependencies).zip(aliases) {
+            node.package.dependencies = node_dependencies;
+            node.package.aliases = node_aliases;
+            node.package.paths = vec![node.key];
+            inventory.packages.push(node.package);
+        }
+        inventory.importers.extend(importers);
+        inventory.warnings.extend(self.warnings);
+    }
+
+    /// A package is dev when no production or optional dependency of any
+    /// importer reaches it, but a dev dependency does.
+    fn compute_dev_flags(&mut self) {
+        let production = self.reachable(|kind| kind != DependencyKind::Development);
+        let development = self.reachable(|kind| kind == DependencyKind::Development);
+        for (index, node) in self.nodes.iter_mut().enumerate() {
+            node.package.dev = development[index] && !production[index];
+        }
+    }
+
+    fn reachable(&self, root_filter: impl Fn(DependencyKind) -> bool) -> Vec<bool> {
+        let mut seen = vec![false; self.nodes.len()];
+        let mut queue = VecDeque::new();
+        for importer in &self.importers {
+            for (_, target, kind) in &importer.edges {
+                if root_filter(*kind) {
+                    if let Some(&index) = self.by_key.get(target) {
+                        queue.push_back(index);
+                    }
+                }
+            }
+        }
+        while let Some(index) = queue.pop_front() {
+            if seen[index] {
+                continue;
+            }
+            seen[index] = true;
+            for edge in &self.nodes[index].edges {
+                if let Some(&next) = self.by_key.get(&edge.target) {
+                    if !seen[next] {
+                        queue.push_back(next);
+                    }
+                }
+            }
+        }
+        seen
+    }
+}
+
+/// Source kind and `resolved` of an entry from its `resolution` (and key).
+/// `registry_shaped` says the key spells a plain semver version, i.e. pnpm
+/// resolved it from a registry; a `tarball` field there is the registry's
+/// tarball URL, not a remote-tarball dependency.
+fn classify(resolution: Option<&Mapping>, registry_shaped: bool, key_version: &str) -> (SourceKind, Option<String>) {
+    if key_version.starts_with("file:") {
+        let resolved = resolution
+            .and_then(|r| string(r, "directory").or_else(|| string(r, "tarball")))
+            .map(str::to_string);
+        return (SourceKind::File, resolved.or_else(|| Some(key_version.to_string())));
+    }
+    if key_version.starts_with("link:") {
+        return (SourceKind::Link, Some(key_version.to_string()));
+    }
+    let Some(resolution) = resolution else {
+        return (SourceKind::Registry, None);
+    };
+    let kind = string(resolution, "type");
+    if kind == Some("git") || (resolution.contains_key("repo") && resolution.contains_key("commit")) {
+        let resolved = match (string(resolution, "repo"), string(resolution, "commit")) {
+            (Some(repo), Some(commit)) => Some(format!("{repo}#{commit}")),
+            (Some(repo), None) => Some(repo.to_string()),
+            _ => None,
+        };
+        return (SourceKind::Git, resolved);
+    }
+    if kind == Some("directory") || resolution.contains_key("directory") {
+        return (SourceKind::File, string(resolution, "directory").map(str::to_string));
+    }
+    if let Some(tarball) = string(resolution, "tarball") {
+        let source = if tarball.starts_with("file:") {
+            SourceKind::File
+        } else if resolution.get("gitHosted").and_then(Value::as_bool) == Some(true) || is_git_hosted_tarball(tarball) {
+            SourceKind::Git
+        } else if registry_shaped {
+            SourceKind::Registry
+        } else {
+            SourceKind::Tarball
+        };
+        return (source, Some(tarball.to_string()));
+    }
+    (SourceKind::Registry, None)
+}
+
+/// Tarballs of a git host's archive endpoint: a git dependency fetched as a
+/// tarball (pnpm's `isGitHostedTarballUrl`).
+fn is_git_hosted_tarball(url: &str) -> bool {
+    url.starts_with("https://codeload.github.com/")
+        || (url.starts_with("https://gitlab.com/") && url.contains("/repository/archive.tar.gz"))
+        || (url.starts_with("https://bitbucket.org/") && url.contains("/get/"))
+}
+
+fn string<'a>(mapping: &'a Mapping, key: &str) -> Option<&'a str> {
+    mapping.get(key).and_then(Value::as_str)
+}
+
+fn flag(mapping: &Mapping, key: &str) -> bool {
+    mapping.get(key).and_then(Value::as_bool) == Some(true)
+}
+
+/// `name: ref` pairs of a dependency map; non-string values are skipped
+/// with a warning by the caller's `bad` callback.
+fn dependency_refs<'a>(mapping: &'a Mapping, field: &str, mut bad: impl FnMut(&str)) -> Vec<(&'a str, &'a str)> {
+    let mut pairs = Vec::new();
+    let Some(value) = mapping.get(field) else { return pairs };
+    let Some(dependencies) = value.as_mapping() else {
+        if !value.is_null() {
+            bad(field);
+        }
+        return pairs;
+    };
+    for (name, reference) in dependencies {
+        // Importers of 6.x/9.x write `{specifier, version}`; older ones the bare version.
+        let reference = match reference {
+            Value::String(text) => Some(text.as_str()),
+            Value::Mapping(inline) => string(inline, "version"),
+            _ => None,
+        };
+        match (name.as_str(), reference) {
+            (Some(name), Some(reference)) => pairs.push((name, reference)),
+            _ => bad(field),
+        }
+    }
+    pairs
 }

@@ -1,0 +1,139 @@
+//! Lockfile 5.x (pnpm 5–7) and 6.x (pnpm 8): one `packages` map with
+//! metadata and graph together, `dev`/`optional` written per entry.
+//!
+//! Single-project files of these versions have no `importers`: the root's
+//! `dependencies`/`devDependencies`/`optionalDependencies` (and 5.x's
+//! `specifiers`) sit at the top level.
+
+use palisade_core::{Package, Warning};
+use serde_norway::{Mapping, Value};
+
+use super::keys::{legacy_ref_to_key, parse_legacy_key};
+use super::text::Section;
+use super::{classify, dependency_refs, flag, string, DependencyKind, DocumentContext, Edge, Graph, ImporterNode};
+
+pub(crate) fn read(document: &Mapping, v6: bool, context: &DocumentContext<'_>, graph: &mut Graph) {
+    read_importers(document, v6, context, graph);
+    let Some(packages) = document.get("packages") else { return };
+    let Some(packages) = packages.as_mapping() else {
+        if !packages.is_null() {
+            graph.warnings.push(Warning::new("`packages` is not a mapping; no package was read"));
+        }
+        return;
+    };
+    for (key, entry) in packages {
+        let Some(key) = key.as_str() else {
+            graph.warnings.push(Warning::new(format!("package key {key:?} is not a string; entry skipped")));
+            continue;
+        };
+        let line = context.line(Section::Packages, key);
+        let warn = |message: String| match line {
+            Some(line) => Warning::at_line(message, line),
+            None => Warning::new(message),
+        };
+        let empty = Mapping::new();
+        let entry = match entry {
+            Value::Mapping(entry) => entry,
+            Value::Null => &empty,
+            _ => {
+                graph.warnings.push(warn(format!("package `{key}` is not a mapping; entry skipped")));
+                continue;
+            }
+        };
+        // Non-registry packages (git, tarball, `file:`) record `name` and
+        // `version`; registry packages are spelled by their key alone.
+        let from_key = parse_legacy_key(key, v6);
+        let (name, version) = match (string(entry, "name"), string(entry, "version")) {
+            (Some(name), Some(version)) => (name.to_string(), version.to_string()),
+            // pnpm 8 itself derives no version for these: a `file:` directory
+            // is local code (a fixture or vendored package), not a download.
+            (Some(_), None) if key.starts_with("file:") => continue,
+            (Some(name), None) => {
+                graph.warnings.push(warn(format!(
+                    "package `{key}` names `{name}` but records no version; entry skipped"
+                )));
+                continue;
+            }
+            (None, _) => match from_key.clone() {
+                Some(pair) => pair,
+                None => {
+                    graph.warnings.push(warn(format!(
+                        "package key `{key}` spells no name and version and the entry has no `name`; entry skipped"
+                    )));
+                    continue;
+                }
+            },
+        };
+        let key_version = if key.starts_with("file:") { key } else { "" };
+        let (source, resolved) = classify(entry.get("resolution").and_then(Value::as_mapping), from_key.is_some(), key_version);
+        let mut package = Package::new(name, version);
+        package.source = source;
+        package.resolved = resolved;
+        package.integrity = entry
+            .get("resolution")
+            .and_then(Value::as_mapping)
+            .and_then(|resolution| string(resolution, "integrity"))
+            .map(str::to_string);
+        package.dev = flag(entry, "dev");
+        package.optional = flag(entry, "optional");
+        package.line = line;
+
+        let mut edges = Vec::new();
+        let mut bad_fields = Vec::new();
+        for field in ["dependencies", "optionalDependencies"] {
+            for (dependency, reference) in dependency_refs(entry, field, |field| bad_fields.push(field.to_string())) {
+                if let Some(target) = legacy_ref_to_key(reference, dependency, v6) {
+                    edges.push(Edge {
+                        name: dependency.to_string(),
+                        target,
+                    });
+                }
+            }
+        }
+        for field in bad_fields {
+            graph.warnings.push(warn(format!("package `{key}`: `{field}` has an entry that is not `name: version`")));
+        }
+        graph.add(key.to_string(), package, edges);
+    }
+}
+
+fn read_importers(document: &Mapping, v6: bool, context: &DocumentContext<'_>, graph: &mut Graph) {
+    match document.get("importers").and_then(Value::as_mapping) {
+        Some(importers) => {
+            for (path, importer) in importers {
+                let Some(path) = path.as_str() else { continue };
+                let Some(importer) = importer.as_mapping() else { continue };
+                read_importer(path, importer, v6, context, graph);
+            }
+        }
+        None => read_importer(".", document, v6, context, graph),
+    }
+}
+
+fn read_importer(path: &str, importer: &Mapping, v6: bool, context: &DocumentContext<'_>, graph: &mut Graph) {
+    let mut edges = Vec::new();
+    let mut bad = false;
+    for (field, kind) in [
+        ("dependencies", DependencyKind::Production),
+        ("optionalDependencies", DependencyKind::Optional),
+        ("devDependencies", DependencyKind::Development),
+    ] {
+        for (name, reference) in dependency_refs(importer, field, |_| bad = true) {
+            // `link:` dependencies are other workspace members, not packages.
+            if let Some(target) = legacy_ref_to_key(reference, name, v6) {
+                edges.push((name.to_string(), target, kind));
+            }
+        }
+    }
+    if bad {
+        let message = format!("importer `{path}` has a dependency that is not `name: version`");
+        graph.warnings.push(match context.line(Section::Importers, path) {
+            Some(line) => Warning::at_line(message, line),
+            None => Warning::new(message),
+        });
+    }
+    graph.importers.push(ImporterNode {
+        path: path.to_string(),
+        edges,
+    });
+}

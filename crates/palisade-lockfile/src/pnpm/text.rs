@@ -1,0 +1,179 @@
+//! Cheap passes over the raw text of a pnpm-lock.yaml: where each entry key
+//! sits (for line numbers, which serde's value tree does not keep) and whether
+//! the file uses YAML anchors (which pnpm never writes).
+
+use std::collections::HashMap;
+
+/// Line of every entry key of the `packages`, `snapshots` and `importers`
+/// sections, per YAML document.
+#[derive(Default)]
+pub(crate) struct LineIndex {
+    lines: HashMap<(usize, Section, String), u32>,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub(crate) enum Section {
+    Packages,
+    Snapshots,
+    Importers,
+}
+
+impl LineIndex {
+    /// pnpm writes sections at column 0 and their entries indented by two
+    /// spaces; anything else (hand edits, flow style) just gets no line.
+    pub(crate) fn build(contents: &str) -> Self {
+        let mut index = LineIndex::default();
+        let mut document = 0usize;
+        let mut document_has_content = false;
+        let mut section = None;
+        for (number, line) in contents.lines().enumerate() {
+            let line_number = u32::try_from(number + 1).unwrap_or(u32::MAX);
+            if line == "---" || line.starts_with("--- ") {
+                if document_has_content {
+                    document += 1;
+                    document_has_content = false;
+                }
+                section = None;
+                continue;
+            }
+            if line.is_empty() || line.starts_with('#') {
+                continue;
+            }
+            document_has_content = true;
+            if !line.starts_with(' ') {
+                section = match line.trim_end() {
+                    "packages:" => Some(Section::Packages),
+                    "snapshots:" => Some(Section::Snapshots),
+                    "importers:" => Some(Section::Importers),
+                    _ => None,
+                };
+                continue;
+            }
+            let Some(section) = section else { continue };
+            let Some(rest) = line.strip_prefix("  ") else { continue };
+            if rest.starts_with(' ') || rest.starts_with('#') {
+                continue;
+            }
+            if let Some(key) = entry_key(rest) {
+                index.lines.entry((document, section, key)).or_insert(line_number);
+            }
+        }
+        index
+    }
+
+    pub(crate) fn line(&self, document: usize, section: Section, key: &str) -> Option<u32> {
+        // Avoids allocating a tuple key per lookup for the common miss-free case.
+        self.lines.get(&(document, section, key.to_string())).copied()
+    }
+}
+
+/// The key of a `key:` or `key: value` line, unquoted.
+fn entry_key(rest: &str) -> Option<String> {
+    if let Some(quoted) = rest.strip_prefix('\'') {
+        // Single-quoted: `''` is an escaped quote.
+        let mut key = String::new();
+        let mut chars = quoted.chars().peekable();
+        while let Some(character) = chars.next() {
+            if character == '\'' {
+                if chars.peek() == Some(&'\'') {
+                    chars.next();
+                    key.push('\'');
+                } else {
+                    return Some(key);
+                }
+            } else {
+                key.push(character);
+            }
+        }
+        return None;
+    }
+    if let Some(quoted) = rest.strip_prefix('"') {
+        // pnpm only double-quotes keys without escapes worth decoding.
+        return quoted.find('"').map(|end| quoted[..end].to_string());
+    }
+    if let Some(key) = rest.strip_suffix(':') {
+        return Some(key.to_string());
+    }
+    rest.find(": ").map(|end| rest[..end].to_string())
+}
+
+/// Whether the text defines an anchor (`&name`) that is also used as an
+/// alias (`*name`). pnpm never writes either; a hostile file can use them
+/// for a "billion laughs" expansion, which serde_norway bounds only to a
+/// multiple of the document size. The scan looks only at node starts, so
+/// `&` and `*` inside plain text rarely count; a false positive would need
+/// both spellings with the same name.
+pub(crate) fn uses_anchor_aliases(contents: &str) -> bool {
+    if !contents.contains('&') || !contents.contains('*') {
+        return false;
+    }
+    let mut anchors: Vec<&str> = Vec::new();
+    let mut aliases: Vec<&str> = Vec::new();
+    let bytes = contents.as_bytes();
+    for (index, &byte) in bytes.iter().enumerate() {
+        if byte != b'&' && byte != b'*' {
+            continue;
+        }
+        if !at_node_start(bytes, index) {
+            continue;
+        }
+        let name_start = index + 1;
+        let name_end = bytes[name_start..]
+            .iter()
+            .position(|&next| next.is_ascii_whitespace() || matches!(next, b',' | b'[' | b']' | b'{' | b'}'))
+            .map_or(bytes.len(), |offset| name_start + offset);
+        let Some(name) = contents.get(name_start..name_end) else { continue };
+        if name.is_empty() {
+            continue;
+        }
+        if byte == b'&' {
+            anchors.push(name);
+        } else {
+            aliases.push(name);
+        }
+        if anchors.len() + aliases.len() > 10_000 {
+            // Nobody writes thousands of anchors by hand: treat as hostile.
+            return true;
+        }
+    }
+    aliases.iter().any(|alias| anchors.contains(alias))
+}
+
+/// A YAML node starts after indentation, `- `, `: `, `? `, `[`, `{` or `,`.
+fn at_node_start(bytes: &[u8], index: usize) -> bool {
+    let mut cursor = index;
+    let mut saw_space = false;
+    while cursor > 0 && matches!(bytes[cursor - 1], b' ' | b'\t') {
+        cursor -= 1;
+        saw_space = true;
+    }
+    if cursor == 0 {
+        return true;
+    }
+    match bytes[cursor - 1] {
+        b'\n' | b'\r' | b'[' | b'{' | b',' => true,
+        b'-' | b':' | b'?' => saw_space,
+        _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_entry_lines_per_document() {
+        let text = "lockfileVersion: '9.0'\npackages:\n\n  foo@1.0.0:\n    resolution: {integrity: x}\n  '@s/a@2.0.0': {}\n---\nlockfileVersion: '9.0'\nsnapshots:\n  foo@1.0.0: {}\n";
+        let index = LineIndex::build(text);
+        assert_eq!(index.line(0, Section::Packages, "foo@1.0.0"), Some(4));
+        assert_eq!(index.line(0, Section::Packages, "@s/a@2.0.0"), Some(6));
+        assert_eq!(index.line(1, Section::Snapshots, "foo@1.0.0"), Some(10));
+    }
+
+    #[test]
+    fn detects_anchor_alias_pairs_only() {
+        assert!(uses_anchor_aliases("a: &a [x]\nb: [*a, *a]\n"));
+        assert!(!uses_anchor_aliases("deprecated: use this & that, *really*\n"));
+        assert!(!uses_anchor_aliases("specifier: '>=1 <2 || *'\n"));
+    }
+}

@@ -1,0 +1,176 @@
+//! Lockfile 9.x (pnpm 9 and later): `packages` holds metadata by package id,
+//! `snapshots` the dependency graph by depPath. Like pnpm's
+//! `convertToLockfileObject`, every snapshot is one package, with the metadata
+//! of its package id merged in.
+
+use std::collections::HashSet;
+
+use palisade_core::{Package, Warning};
+use serde_norway::{Mapping, Value};
+
+use super::keys::{is_semver, parse_v9_key, v9_package_id, v9_ref_to_key};
+use super::text::Section;
+use super::{classify, dependency_refs, flag, string, DependencyKind, DocumentContext, Edge, Graph, ImporterNode};
+
+/// Importer fields of pnpm 11's env document.
+const ENV_FIELDS: [&str; 2] = ["configDependencies", "packageManagerDependencies"];
+
+pub(crate) fn read(document: &Mapping, context: &DocumentContext<'_>, graph: &mut Graph) {
+    graph.compute_dev = true;
+    read_importers(document, context, graph);
+    let empty = Mapping::new();
+    let packages = section(document, "packages", graph).unwrap_or(&empty);
+    let snapshots = section(document, "snapshots", graph).unwrap_or(&empty);
+    let mut used_metadata: HashSet<&str> = HashSet::new();
+
+    for (key, snapshot) in snapshots {
+        let Some(key) = key.as_str() else {
+            graph.warnings.push(Warning::new(format!("snapshot key {key:?} is not a string; entry skipped")));
+            continue;
+        };
+        let line = context.line(Section::Snapshots, key);
+        let warn = |message: String| match line {
+            Some(line) => Warning::at_line(message, line),
+            None => Warning::new(message),
+        };
+        let snapshot = match snapshot {
+            Value::Mapping(snapshot) => snapshot,
+            Value::Null => &empty,
+            _ => {
+                graph.warnings.push(warn(format!("snapshot `{key}` is not a mapping; entry skipped")));
+                continue;
+            }
+        };
+        let Some((name, key_version)) = parse_v9_key(key) else {
+            graph.warnings.push(warn(format!("snapshot key `{key}` is not `name@version`; entry skipped")));
+            continue;
+        };
+        let package_id = v9_package_id(key);
+        let metadata = match packages.get(package_id) {
+            Some(Value::Mapping(metadata)) => {
+                used_metadata.insert(package_id);
+                metadata
+            }
+            Some(Value::Null) => {
+                used_metadata.insert(package_id);
+                &empty
+            }
+            Some(_) => {
+                used_metadata.insert(package_id);
+                graph.warnings.push(warn(format!("package `{package_id}` is not a mapping; its metadata was ignored")));
+                &empty
+            }
+            None => &empty,
+        };
+        // Non-registry packages (git, tarball, `file:`) record the version
+        // they were built as; registry ones are spelled by the key.
+        let version = string(metadata, "version").unwrap_or(key_version);
+        let resolution = metadata.get("resolution").and_then(Value::as_mapping);
+        let (source, resolved) = classify(resolution, is_semver(key_version), key_version);
+        let mut package = Package::new(name, version);
+        package.source = source;
+        package.resolved = resolved;
+        package.integrity = resolution.and_then(|resolution| string(resolution, "integrity")).map(str::to_string);
+        package.optional = flag(snapshot, "optional");
+        package.line = line.or_else(|| context.line(Section::Packages, package_id));
+
+        let mut edges = Vec::new();
+        let mut bad_fields = Vec::new();
+        for field in ["dependencies", "optionalDependencies"] {
+            for (dependency, reference) in dependency_refs(snapshot, field, |field| bad_fields.push(field.to_string())) {
+                if let Some(target) = v9_ref_to_key(reference, dependency) {
+                    edges.push(Edge {
+                        name: dependency.to_string(),
+                        target,
+                    });
+                }
+            }
+        }
+        for field in bad_fields {
+            graph.warnings.push(warn(format!("snapshot `{key}`: `{field}` has an entry that is not `name: version`")));
+        }
+        graph.add(key.to_string(), package, edges);
+    }
+
+    // Metadata nobody's snapshot refers to is not installed by pnpm; say so
+    // rather than drop it silently.
+    for key in packages.keys() {
+        let Some(key) = key.as_str() else { continue };
+        if !used_metadata.contains(key) {
+            let message = format!("package `{key}` has metadata but no snapshot; pnpm does not install it, so it is not listed");
+            graph.warnings.push(match context.line(Section::Packages, key) {
+                Some(line) => Warning::at_line(message, line),
+                None => Warning::new(message),
+            });
+        }
+    }
+}
+
+fn section<'a>(document: &'a Mapping, name: &str, graph: &mut Graph) -> Option<&'a Mapping> {
+    let value = document.get(name)?;
+    match value.as_mapping() {
+        Some(mapping) => Some(mapping),
+        None => {
+            if !value.is_null() {
+                graph.warnings.push(Warning::new(format!("`{name}` is not a mapping and was not read")));
+            }
+            None
+        }
+    }
+}
+
+fn read_importers(document: &Mapping, context: &DocumentContext<'_>, graph: &mut Graph) {
+    let Some(importers) = section(document, "importers", graph) else { return };
+    // pnpm 11's env document: its only importer lists the package manager
+    // and config dependencies, which are installed like any other package.
+    graph.env_document = !importers.is_empty()
+        && importers.values().all(|importer| {
+            importer.as_mapping().is_some_and(|importer| {
+                !importer.is_empty()
+                    && importer.keys().all(|field| field.as_str().is_some_and(|field| ENV_FIELDS.contains(&field)))
+            })
+        });
+    for (path, importer) in importers {
+        let Some(path) = path.as_str() else { continue };
+        let empty = Mapping::new();
+        let importer = match importer {
+            Value::Mapping(importer) => importer,
+            Value::Null => &empty,
+            _ => {
+                let message = format!("importer `{path}` is not a mapping and was not read");
+                graph.warnings.push(match context.line(Section::Importers, path) {
+                    Some(line) => Warning::at_line(message, line),
+                    None => Warning::new(message),
+                });
+                continue;
+            }
+        };
+        let mut edges = Vec::new();
+        let mut bad = false;
+        for (field, kind) in [
+            ("dependencies", DependencyKind::Production),
+            ("optionalDependencies", DependencyKind::Optional),
+            ("devDependencies", DependencyKind::Development),
+            (ENV_FIELDS[0], DependencyKind::Production),
+            (ENV_FIELDS[1], DependencyKind::Production),
+        ] {
+            for (name, reference) in dependency_refs(importer, field, |_| bad = true) {
+                // `link:` dependencies are other workspace members, not packages.
+                if let Some(target) = v9_ref_to_key(reference, name) {
+                    edges.push((name.to_string(), target, kind));
+                }
+            }
+        }
+        if bad {
+            let message = format!("importer `{path}` has a dependency that is not `name: {{specifier, version}}`");
+            graph.warnings.push(match context.line(Section::Importers, path) {
+                Some(line) => Warning::at_line(message, line),
+                None => Warning::new(message),
+            });
+        }
+        graph.importers.push(ImporterNode {
+            path: path.to_string(),
+            edges,
+        });
+    }
+}
