@@ -1,0 +1,207 @@
+//! Command-line arguments. Doc comments here are the `--help` text.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use palisade_core::Severity;
+
+/// Palisade: npm supply-chain defence.
+///
+/// Lists what a project depends on, and matches it against known-vulnerable and
+/// known-malicious package versions (OSV), offline.
+///
+/// Exit codes: 0 clean, 1 findings at or above --fail-on, 2 usage or input error
+/// (including a lockfile that was only partly understood), 3 internal error.
+#[derive(Debug, Parser)]
+#[command(name = "palisade", version, propagate_version = true, max_term_width = 100)]
+pub struct Cli {
+    /// More logging on stderr (-v info, -vv debug, -vvv trace). PALISADE_LOG overrides.
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+
+    /// Directory for the advisory database and caches [env: PALISADE_HOME]
+    /// [default: the platform cache directory + /palisade].
+    #[arg(long, global = true, value_name = "DIR")]
+    pub home: Option<PathBuf>,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// List every resolved package of a project (the dependency inventory).
+    ///
+    /// Reads package-lock.json (v1–v3), npm-shrinkwrap.json, node_modules/.package-lock.json,
+    /// yarn.lock (classic and berry), pnpm-lock.yaml (5.x, 6.x, 9.x, multi-document) or bun.lock,
+    /// or walks an installed node_modules tree. Workspace members are listed as importers, not as
+    /// packages.
+    ///
+    /// Examples:
+    ///   palisade deps                          # the lockfile in the current directory
+    ///   palisade deps path/to/project --format json
+    ///   palisade deps --lockfile yarn.lock --omit dev
+    ///   palisade deps --node-modules .         # what is installed, not what is locked
+    #[command(verbatim_doc_comment)]
+    Deps(DepsArgs),
+
+    /// Match the inventory against the advisory database (vulnerabilities and malicious versions).
+    ///
+    /// Works offline on the local database (`palisade db sync` / `db import`), or on the baseline
+    /// snapshot built into the binary when there is none. Malicious versions are always critical.
+    ///
+    /// Examples:
+    ///   palisade audit                         # the project in the current directory
+    ///   palisade audit examples/compromised --fail-on high
+    ///   palisade audit --format sarif > palisade.sarif
+    ///   palisade audit --omit dev --ignore GHSA-29mw-wpgm-hmr9="not reachable from our code"
+    #[command(verbatim_doc_comment)]
+    Audit(AuditArgs),
+
+    /// Manage the offline advisory database (OSV records for npm).
+    Db {
+        #[command(subcommand)]
+        command: DbCommand,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct InputArgs {
+    /// Project directory or lockfile to read [default: the current directory].
+    #[arg(value_name = "PATH")]
+    pub path: Option<PathBuf>,
+
+    /// Read this lockfile instead of looking for one in PATH (repeatable).
+    #[arg(long, value_name = "FILE", conflicts_with = "node_modules")]
+    pub lockfile: Vec<PathBuf>,
+
+    /// Inventory the installed node_modules tree under PATH instead of a lockfile.
+    #[arg(long)]
+    pub node_modules: bool,
+
+    /// Leave out dev or optional dependencies (repeatable: --omit dev --omit optional).
+    #[arg(long, value_enum, value_name = "KIND")]
+    pub omit: Vec<Omit>,
+
+    /// Exit 0/1 as usual even when a lockfile was only partly understood (warnings are still printed).
+    #[arg(long)]
+    pub allow_partial: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Omit {
+    Dev,
+    Optional,
+}
+
+#[derive(Debug, Args)]
+pub struct DepsArgs {
+    #[command(flatten)]
+    pub input: InputArgs,
+
+    /// Output format.
+    #[arg(long, short = 'f', value_enum, default_value_t = DepsFormat::Table)]
+    pub format: DepsFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum DepsFormat {
+    Table,
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct AuditArgs {
+    #[command(flatten)]
+    pub input: InputArgs,
+
+    /// Output format.
+    #[arg(long, short = 'f', value_enum, default_value_t = ReportFormat::Table)]
+    pub format: ReportFormat,
+
+    /// Exit 1 when a finding is at or above this severity (malicious versions are critical).
+    #[arg(long, value_name = "SEVERITY", default_value = "low", value_parser = parse_fail_on)]
+    pub fail_on: Severity,
+
+    /// Ignore an advisory by id or alias, optionally with a reason: --ignore ID or --ignore ID=REASON.
+    /// Ignored advisories are listed in the report, never silently dropped.
+    #[arg(long, value_name = "ID[=REASON]")]
+    pub ignore: Vec<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ReportFormat {
+    Table,
+    Json,
+    Sarif,
+}
+
+fn parse_fail_on(text: &str) -> Result<Severity, String> {
+    match text.parse::<Severity>() {
+        Ok(Severity::Unknown) | Err(_) => Err(format!(
+            "`{text}` is not a severity: expected low, moderate, high or critical"
+        )),
+        Ok(severity) => Ok(severity),
+    }
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DbCommand {
+    /// Load OSV records (zips in osv.dev's all.zip layout, directories of .json, single files).
+    ///
+    /// The import is atomic: if it fails half-way, the previous database stays as it was.
+    ///
+    /// Examples:
+    ///   palisade db import ossf-malicious-npm.zip ghsa-npm.zip
+    ///   palisade db import ./advisories/ --replace
+    #[command(verbatim_doc_comment)]
+    Import(DbImportArgs),
+
+    /// Download osv.dev's npm all.zip (or --url) and import it atomically.
+    ///
+    /// Example:
+    ///   palisade db sync
+    ///   palisade db sync --url https://mirror.example/osv/npm/all.zip
+    #[command(verbatim_doc_comment)]
+    Sync(DbSyncArgs),
+
+    /// Show what the database holds: counts by kind and source, newest record, last sync.
+    Status(DbStatusArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct DbImportArgs {
+    /// OSV zips, directories or .json files.
+    #[arg(required = true, value_name = "SOURCE")]
+    pub sources: Vec<PathBuf>,
+
+    /// Start from an empty database instead of adding to the current one.
+    #[arg(long)]
+    pub replace: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct DbSyncArgs {
+    /// Where to download the OSV npm archive from.
+    #[arg(long, value_name = "URL", default_value = palisade_advisory::DEFAULT_SYNC_URL)]
+    pub url: String,
+}
+
+#[derive(Debug, Args)]
+pub struct DbStatusArgs {
+    /// Output format.
+    #[arg(long, short = 'f', value_enum, default_value_t = DepsFormat::Table)]
+    pub format: DepsFormat,
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    use super::Cli;
+
+    #[test]
+    fn clap_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+}

@@ -1,0 +1,3 @@
+pub mod audit;
+pub mod db;
+pub mod deps;
