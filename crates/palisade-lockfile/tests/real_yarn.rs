@@ -1,0 +1,99 @@
+//! Real yarn.lock files from public repositories (see
+//! `fixtures/real/yarn/README.md`): the extracted name@version set must equal,
+//! exactly, the one yarn's own parsers compute (`tests/expectations/yarn.mjs`
+//! at the repository root writes the `.expected.json` files).
+
+use std::collections::BTreeSet;
+use std::path::Path;
+
+use palisade_lockfile::{extract_str, LockfileKind};
+
+#[derive(serde::Deserialize)]
+struct Expected {
+    generator: String,
+    packages: Vec<String>,
+}
+
+fn check(fixture: &Path) -> Result<(), String> {
+    let name = fixture
+        .file_name()
+        .and_then(|name| name.to_str())
+        .unwrap_or_default()
+        .to_string();
+    let contents = std::fs::read_to_string(fixture).expect("fixture is readable");
+    let expected_path = fixture.with_extension("expected.json");
+    let expected: Expected = serde_json::from_str(&std::fs::read_to_string(&expected_path).unwrap_or_else(|_| {
+        panic!(
+            "{} is missing: run tests/expectations/regenerate.sh",
+            expected_path.display()
+        )
+    }))
+    .expect("expectation is JSON");
+
+    let inventory = extract_str(LockfileKind::Yarn, &name, &contents).unwrap_or_else(|error| panic!("{name}: {error}"));
+    // Informational only (timings are not asserted): the fastest of a few runs.
+    let elapsed = (0..3)
+        .map(|_| {
+            let started = std::time::Instant::now();
+            let _ = extract_str(LockfileKind::Yarn, &name, &contents);
+            started.elapsed()
+        })
+        .min()
+        .unwrap_or_default();
+
+    let actual: BTreeSet<String> = inventory
+        .packages
+        .iter()
+        .map(|package| package.id().to_string())
+        .collect();
+    let wanted: BTreeSet<String> = expected.packages.into_iter().collect();
+    let missing: Vec<_> = wanted.difference(&actual).collect();
+    let extra: Vec<_> = actual.difference(&wanted).collect();
+    eprintln!(
+        "{name}: {} packages, {} importers, {elapsed:?}",
+        actual.len(),
+        inventory.importers.len()
+    );
+    if !missing.is_empty() || !extra.is_empty() {
+        return Err(format!(
+            "{name}: differs from {}:\n  missing ({}): {missing:?}\n  extra ({}): {extra:?}",
+            expected.generator,
+            missing.len(),
+            extra.len()
+        ));
+    }
+    if !inventory.warnings.is_empty() {
+        return Err(format!("{name}: unexpected warnings {:#?}", inventory.warnings));
+    }
+    let expected_format = if name.contains(".v1.") {
+        "yarn-v1"
+    } else {
+        "yarn-berry-v"
+    };
+    if !inventory.format.starts_with(expected_format) {
+        return Err(format!("{name}: format {}", inventory.format));
+    }
+    Ok(())
+}
+
+#[test]
+fn real_lockfiles_match_yarns_own_parsers() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/real/yarn");
+    let mut fixtures: Vec<_> = std::fs::read_dir(&dir)
+        .expect("fixture dir exists")
+        .filter_map(Result::ok)
+        .map(|entry| entry.path())
+        .filter(|path| path.extension().is_some_and(|extension| extension == "lock"))
+        .collect();
+    fixtures.sort();
+    let classic = fixtures
+        .iter()
+        .filter(|path| path.to_string_lossy().contains(".v1."))
+        .count();
+    assert!(
+        classic >= 2 && fixtures.len() - classic >= 2,
+        "need two classic and two berry fixtures"
+    );
+    let failures: Vec<String> = fixtures.iter().filter_map(|fixture| check(fixture).err()).collect();
+    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+}
