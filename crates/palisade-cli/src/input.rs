@@ -117,7 +117,7 @@ fn apply_omit(inventory: &mut Inventory, omit: &[Omit]) {
 }
 
 /// Print an inventory's warnings to stderr; true when there were any.
-pub fn report_warnings(inventories: &[Inventory]) -> bool {
+pub fn report_warnings(inventories: &[Inventory], allow_partial: bool) -> bool {
     let mut any = false;
     for inventory in inventories {
         for Warning { message, line } in &inventory.warnings {
@@ -128,9 +128,11 @@ pub fn report_warnings(inventories: &[Inventory]) -> bool {
             }
         }
     }
-    if any {
+    if any && allow_partial {
+        eprintln!("warning: some entries were not understood; the results above are incomplete");
+    } else if any {
         eprintln!(
-            "warning: some entries were not understood; the results above are incomplete (exit 2; --allow-partial to exit normally)"
+            "warning: some entries were not understood; the results above are incomplete (exit 2; pass --allow-partial to exit normally)"
         );
     }
     any

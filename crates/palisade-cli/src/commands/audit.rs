@@ -202,7 +202,7 @@ pub fn run(args: &AuditArgs, home: &Path) -> Result<Outcome, CliError> {
             status.advisories
         );
     }
-    let partial = input::report_warnings(&inventories);
+    let partial = input::report_warnings(&inventories, args.input.allow_partial);
     if partial && !args.input.allow_partial {
         return Ok(Outcome::Partial);
     }

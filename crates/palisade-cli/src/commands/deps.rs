@@ -71,7 +71,7 @@ pub fn run(args: &DepsArgs) -> Result<Outcome, CliError> {
         DepsFormat::Table => render_table(&mut out, &inventories).map_err(CliError::internal)?,
     }
     out.flush().map_err(CliError::internal)?;
-    let partial = input::report_warnings(&inventories);
+    let partial = input::report_warnings(&inventories, args.input.allow_partial);
     Ok(if partial && !args.input.allow_partial {
         Outcome::Partial
     } else {
