@@ -36,11 +36,19 @@ const SUPPORTED: &str = "0, 1";
 pub(crate) fn extract(display_path: &str, contents: &str) -> Result<Inventory, LockfileError> {
     let contents = contents.strip_prefix('\u{feff}').unwrap_or(contents);
     let json = jsonc::to_json(contents);
-    let value: Value = serde_json::from_str(&json).map_err(|error| LockfileError::Syntax {
-        path: display_path.to_string(),
-        line: error.line(),
-        column: error.column(),
-        message: error.to_string(),
+    let value: Value = serde_json::from_str(&json).map_err(|error| {
+        // serde_json appends " at line L column C"; the error already says where.
+        let message = error.to_string();
+        let message = match message.rfind(" at line ") {
+            Some(index) if error.line() > 0 => message[..index].to_string(),
+            _ => message,
+        };
+        LockfileError::Syntax {
+            path: display_path.to_string(),
+            line: error.line(),
+            column: error.column(),
+            message,
+        }
     })?;
     let invalid = |message: &str| LockfileError::Invalid {
         path: display_path.to_string(),
@@ -87,18 +95,22 @@ enum DependencyKind {
 fn read_workspaces(root: &Map<String, Value>, inventory: &mut Inventory) -> Vec<Workspace> {
     let mut workspaces = Vec::new();
     let Some(value) = root.get("workspaces") else {
-        inventory.warnings.push(Warning::new("no `workspaces`: direct dependencies are unknown"));
+        inventory
+            .warnings
+            .push(Warning::new("no `workspaces`: direct dependencies are unknown"));
         return workspaces;
     };
     let Some(map) = value.as_object() else {
-        inventory.warnings.push(Warning::new("`workspaces` is not an object and was not read"));
+        inventory
+            .warnings
+            .push(Warning::new("`workspaces` is not an object and was not read"));
         return workspaces;
     };
     for (path, workspace) in map {
         let Some(workspace) = workspace.as_object() else {
-            inventory
-                .warnings
-                .push(Warning::new(format!("workspace `{path}` is not an object and was not read")));
+            inventory.warnings.push(Warning::new(format!(
+                "workspace `{path}` is not an object and was not read"
+            )));
             continue;
         };
         let mut dependencies = Vec::new();
@@ -144,9 +156,13 @@ fn read_packages(
     inventory: &mut Inventory,
 ) -> Graph {
     let mut graph = Graph::default();
-    let Some(value) = root.get("packages") else { return graph };
+    let Some(value) = root.get("packages") else {
+        return graph;
+    };
     let Some(packages) = value.as_object() else {
-        inventory.warnings.push(Warning::new("`packages` is not an object; no package was read"));
+        inventory
+            .warnings
+            .push(Warning::new("`packages` is not an object; no package was read"));
         return graph;
     };
     for (key, entry) in packages {
@@ -156,26 +172,28 @@ fn read_packages(
             None => Warning::new(message),
         };
         let Some(tuple) = entry.as_array() else {
-            inventory.warnings.push(warn(format!("package `{key}` is not an array; entry skipped")));
+            inventory
+                .warnings
+                .push(warn(format!("package `{key}` is not an array; entry skipped")));
             continue;
         };
         let Some(ident) = tuple.first().and_then(Value::as_str) else {
-            inventory
-                .warnings
-                .push(warn(format!("package `{key}` does not start with a \"name@version\" string; entry skipped")));
+            inventory.warnings.push(warn(format!(
+                "package `{key}` does not start with a \"name@version\" string; entry skipped"
+            )));
             continue;
         };
         let Some(at) = ident.get(1..).and_then(|rest| rest.find('@')).map(|index| index + 1) else {
-            inventory
-                .warnings
-                .push(warn(format!("package `{key}`: `{ident}` is not \"name@resolution\"; entry skipped")));
+            inventory.warnings.push(warn(format!(
+                "package `{key}`: `{ident}` is not \"name@resolution\"; entry skipped"
+            )));
             continue;
         };
         let (name, resolution) = (&ident[..at], &ident[at + 1..]);
         if name.is_empty() || resolution.is_empty() {
-            inventory
-                .warnings
-                .push(warn(format!("package `{key}`: `{ident}` is not \"name@resolution\"; entry skipped")));
+            inventory.warnings.push(warn(format!(
+                "package `{key}`: `{ident}` is not \"name@resolution\"; entry skipped"
+            )));
             continue;
         }
         if resolution.starts_with("workspace:") || resolution.starts_with("root:") {
@@ -191,7 +209,11 @@ fn read_packages(
         let info = if let Some(registry) = tuple.get(1).and_then(Value::as_str) {
             package.source = SourceKind::Registry;
             package.resolved = (!registry.is_empty()).then(|| registry.to_string());
-            package.integrity = tuple.get(3).and_then(Value::as_str).filter(|s| !s.is_empty()).map(str::to_string);
+            package.integrity = tuple
+                .get(3)
+                .and_then(Value::as_str)
+                .filter(|s| !s.is_empty())
+                .map(str::to_string);
             tuple.get(2)
         } else {
             let (source, resolved) = classify(resolution);
@@ -221,9 +243,9 @@ fn read_packages(
                 }
             }
             None | Some(Value::Null) => {}
-            Some(_) => inventory
-                .warnings
-                .push(warn(format!("package `{key}`: dependency information is not an object; its dependencies were not read"))),
+            Some(_) => inventory.warnings.push(warn(format!(
+                "package `{key}`: dependency information is not an object; its dependencies were not read"
+            ))),
         }
         let index = graph.nodes.len();
         graph.by_key.insert(key.clone(), index);
@@ -311,7 +333,10 @@ impl Graph {
                 return None;
             }
             let names = key_names(prefix);
-            let parent_len = names[..names.len() - 1].iter().map(|name| name.len() + 1).sum::<usize>();
+            let parent_len = names[..names.len() - 1]
+                .iter()
+                .map(|name| name.len() + 1)
+                .sum::<usize>();
             prefix = &prefix[..parent_len.saturating_sub(1)];
         }
     }
@@ -376,15 +401,24 @@ impl Graph {
             seen
         };
         let production = reach(
-            &mut roots.iter().filter(|(_, kind)| *kind != DependencyKind::Development).map(|(index, _)| *index),
+            &mut roots
+                .iter()
+                .filter(|(_, kind)| *kind != DependencyKind::Development)
+                .map(|(index, _)| *index),
             true,
         );
         let development = reach(
-            &mut roots.iter().filter(|(_, kind)| *kind == DependencyKind::Development).map(|(index, _)| *index),
+            &mut roots
+                .iter()
+                .filter(|(_, kind)| *kind == DependencyKind::Development)
+                .map(|(index, _)| *index),
             true,
         );
         let required = reach(
-            &mut roots.iter().filter(|(_, kind)| *kind != DependencyKind::Optional).map(|(index, _)| *index),
+            &mut roots
+                .iter()
+                .filter(|(_, kind)| *kind != DependencyKind::Optional)
+                .map(|(index, _)| *index),
             false,
         );
 
@@ -393,10 +427,15 @@ impl Graph {
             let reachable = production[index] || development[index];
             node.package.dev = development[index] && !production[index];
             node.package.optional = reachable && !required[index];
-            node.package.dependencies = resolved_edges[index].iter().map(|(next, _)| ids[*next].clone()).collect();
+            node.package.dependencies = resolved_edges[index]
+                .iter()
+                .map(|(next, _)| ids[*next].clone())
+                .collect();
             node.package.aliases = std::mem::take(&mut aliases[index]);
         }
-        inventory.packages.extend(self.nodes.into_iter().map(|node| node.package));
+        inventory
+            .packages
+            .extend(self.nodes.into_iter().map(|node| node.package));
     }
 }
 
@@ -419,7 +458,9 @@ fn package_lines(contents: &str) -> HashMap<String, u32> {
         if line.starts_with("  }") {
             break;
         }
-        let Some(rest) = line.strip_prefix("    \"") else { continue };
+        let Some(rest) = line.strip_prefix("    \"") else {
+            continue;
+        };
         // Keys are package paths: no escapes worth decoding.
         if let Some(end) = rest.find('"') {
             let line_number = u32::try_from(number + 1).unwrap_or(u32::MAX);

@@ -116,12 +116,20 @@ fn parse_documents(display_path: &str, contents: &str) -> Result<Vec<Value>, Loc
     let mut documents = Vec::new();
     for document in serde_norway::Deserializer::from_str(contents) {
         let value = Value::deserialize(document).map_err(|error| {
-            let (line, column) = error.location().map_or((0, 0), |location| (location.line(), location.column()));
+            let (line, column) = error
+                .location()
+                .map_or((0, 0), |location| (location.line(), location.column()));
+            // serde_norway appends " at line L column C"; the error already says where.
+            let message = error.to_string();
+            let message = match message.rfind(" at line ") {
+                Some(index) if line > 0 => message[..index].to_string(),
+                _ => message,
+            };
             LockfileError::Syntax {
                 path: display_path.to_string(),
                 line,
                 column,
-                message: error.to_string(),
+                message,
             }
         })?;
         documents.push(value);

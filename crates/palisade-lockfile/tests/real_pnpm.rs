@@ -15,20 +15,30 @@ struct Expected {
 }
 
 fn check(fixture: &Path) {
-    let name = fixture.file_name().and_then(|name| name.to_str()).unwrap_or_default().to_string();
+    let name = fixture
+        .file_name()
+        .and_then(|name| name.to_str())
+        .unwrap_or_default()
+        .to_string();
     let contents = std::fs::read_to_string(fixture).expect("fixture is readable");
     let expected_path = fixture.with_extension("expected.json");
-    let expected: Expected = serde_json::from_str(
-        &std::fs::read_to_string(&expected_path)
-            .unwrap_or_else(|_| panic!("{} is missing: run tests/expectations/regenerate.sh", expected_path.display())),
-    )
+    let expected: Expected = serde_json::from_str(&std::fs::read_to_string(&expected_path).unwrap_or_else(|_| {
+        panic!(
+            "{} is missing: run tests/expectations/regenerate.sh",
+            expected_path.display()
+        )
+    }))
     .expect("expectation is JSON");
 
     let started = std::time::Instant::now();
     let inventory = extract_str(LockfileKind::Pnpm, &name, &contents).unwrap_or_else(|error| panic!("{name}: {error}"));
     let elapsed = started.elapsed();
 
-    let actual: BTreeSet<String> = inventory.packages.iter().map(|package| package.id().to_string()).collect();
+    let actual: BTreeSet<String> = inventory
+        .packages
+        .iter()
+        .map(|package| package.id().to_string())
+        .collect();
     let wanted: BTreeSet<String> = expected.packages.into_iter().collect();
     let missing: Vec<_> = wanted.difference(&actual).collect();
     let extra: Vec<_> = actual.difference(&wanted).collect();
@@ -39,11 +49,19 @@ fn check(fixture: &Path) {
         missing.len(),
         extra.len()
     );
-    assert!(inventory.warnings.is_empty(), "{name}: unexpected warnings {:#?}", inventory.warnings);
+    assert!(
+        inventory.warnings.is_empty(),
+        "{name}: unexpected warnings {:#?}",
+        inventory.warnings
+    );
     let version = name.split('.').nth(1).unwrap_or_default();
     assert_eq!(inventory.format, format!("pnpm-{version}"), "{name}: format");
     assert!(!inventory.importers.is_empty(), "{name}: no importers");
-    eprintln!("{name}: {} packages, {} importers, {elapsed:?}", actual.len(), inventory.importers.len());
+    eprintln!(
+        "{name}: {} packages, {} importers, {elapsed:?}",
+        actual.len(),
+        inventory.importers.len()
+    );
 }
 
 #[test]

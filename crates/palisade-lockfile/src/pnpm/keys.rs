@@ -57,7 +57,11 @@ fn v6_key_to_v5(key: &str) -> String {
         return key.to_string();
     }
     let search_from = key.find("/@").map_or(0, |index| index + 2);
-    let Some(at) = key.get(search_from..).and_then(|tail| tail.find('@')).map(|index| index + search_from) else {
+    let Some(at) = key
+        .get(search_from..)
+        .and_then(|tail| tail.find('@'))
+        .map(|index| index + search_from)
+    else {
         return key.to_string();
     };
     if key.contains('(') {
@@ -178,7 +182,10 @@ pub(crate) fn is_semver(version: &str) -> bool {
         return false;
     }
     let identifier_ok = |identifier: &str| {
-        !identifier.is_empty() && identifier.bytes().all(|byte| byte.is_ascii_alphanumeric() || byte == b'-')
+        !identifier.is_empty()
+            && identifier
+                .bytes()
+                .all(|byte| byte.is_ascii_alphanumeric() || byte == b'-')
     };
     if let Some(prerelease) = prerelease {
         for identifier in prerelease.split('.') {
@@ -209,18 +216,36 @@ mod tests {
     #[test]
     fn legacy_keys() {
         let parse = |key, v6| parse_legacy_key(key, v6);
-        assert_eq!(parse("/lodash/4.17.21", false), Some(("lodash".into(), "4.17.21".into())));
-        assert_eq!(parse("/@babel/core/7.0.0_react@18.2.0", false), Some(("@babel/core".into(), "7.0.0".into())));
-        assert_eq!(parse("registry.example.com/foo/1.0.0", false), Some(("foo".into(), "1.0.0".into())));
+        assert_eq!(
+            parse("/lodash/4.17.21", false),
+            Some(("lodash".into(), "4.17.21".into()))
+        );
+        assert_eq!(
+            parse("/@babel/core/7.0.0_react@18.2.0", false),
+            Some(("@babel/core".into(), "7.0.0".into()))
+        );
+        assert_eq!(
+            parse("registry.example.com/foo/1.0.0", false),
+            Some(("foo".into(), "1.0.0".into()))
+        );
         assert_eq!(parse("github.com/user/repo/abcdef", false), None);
-        assert_eq!(parse("/@scope/name@1.0.0(react@18.2.0)", true), Some(("@scope/name".into(), "1.0.0".into())));
-        assert_eq!(parse("/foo@1.0.0-rc.1", true), Some(("foo".into(), "1.0.0-rc.1".into())));
+        assert_eq!(
+            parse("/@scope/name@1.0.0(react@18.2.0)", true),
+            Some(("@scope/name".into(), "1.0.0".into()))
+        );
+        assert_eq!(
+            parse("/foo@1.0.0-rc.1", true),
+            Some(("foo".into(), "1.0.0-rc.1".into()))
+        );
     }
 
     #[test]
     fn v9_keys() {
         assert_eq!(parse_v9_key("foo@1.0.0(react@18.2.0)(b@1.0.0)"), Some(("foo", "1.0.0")));
-        assert_eq!(parse_v9_key("@s/foo@1.0.0(patch_hash=abc)(react@1.0.0)"), Some(("@s/foo", "1.0.0")));
+        assert_eq!(
+            parse_v9_key("@s/foo@1.0.0(patch_hash=abc)(react@1.0.0)"),
+            Some(("@s/foo", "1.0.0"))
+        );
         assert_eq!(
             parse_v9_key("foo@https://codeload.github.com/a/b/tar.gz/c"),
             Some(("foo", "https://codeload.github.com/a/b/tar.gz/c"))
@@ -231,12 +256,24 @@ mod tests {
 
     #[test]
     fn references() {
-        assert_eq!(v9_ref_to_key("1.0.0(react@18.2.0)", "foo").as_deref(), Some("foo@1.0.0(react@18.2.0)"));
+        assert_eq!(
+            v9_ref_to_key("1.0.0(react@18.2.0)", "foo").as_deref(),
+            Some("foo@1.0.0(react@18.2.0)")
+        );
         assert_eq!(v9_ref_to_key("bar@1.0.0", "foo").as_deref(), Some("bar@1.0.0"));
         assert_eq!(v9_ref_to_key("link:../a", "foo"), None);
-        assert_eq!(legacy_ref_to_key("1.0.0_react@18.2.0", "foo", false).as_deref(), Some("/foo/1.0.0_react@18.2.0"));
-        assert_eq!(legacy_ref_to_key("/bar/1.0.0", "foo", false).as_deref(), Some("/bar/1.0.0"));
-        assert_eq!(legacy_ref_to_key("1.0.0(react@18.2.0)", "foo", true).as_deref(), Some("/foo@1.0.0(react@18.2.0)"));
+        assert_eq!(
+            legacy_ref_to_key("1.0.0_react@18.2.0", "foo", false).as_deref(),
+            Some("/foo/1.0.0_react@18.2.0")
+        );
+        assert_eq!(
+            legacy_ref_to_key("/bar/1.0.0", "foo", false).as_deref(),
+            Some("/bar/1.0.0")
+        );
+        assert_eq!(
+            legacy_ref_to_key("1.0.0(react@18.2.0)", "foo", true).as_deref(),
+            Some("/foo@1.0.0(react@18.2.0)")
+        );
     }
 
     #[test]

@@ -14,16 +14,22 @@ use super::{classify, dependency_refs, flag, string, DependencyKind, DocumentCon
 
 pub(crate) fn read(document: &Mapping, v6: bool, context: &DocumentContext<'_>, graph: &mut Graph) {
     read_importers(document, v6, context, graph);
-    let Some(packages) = document.get("packages") else { return };
+    let Some(packages) = document.get("packages") else {
+        return;
+    };
     let Some(packages) = packages.as_mapping() else {
         if !packages.is_null() {
-            graph.warnings.push(Warning::new("`packages` is not a mapping; no package was read"));
+            graph
+                .warnings
+                .push(Warning::new("`packages` is not a mapping; no package was read"));
         }
         return;
     };
     for (key, entry) in packages {
         let Some(key) = key.as_str() else {
-            graph.warnings.push(Warning::new(format!("package key {key:?} is not a string; entry skipped")));
+            graph.warnings.push(Warning::new(format!(
+                "package key {key:?} is not a string; entry skipped"
+            )));
             continue;
         };
         let line = context.line(Section::Packages, key);
@@ -36,7 +42,9 @@ pub(crate) fn read(document: &Mapping, v6: bool, context: &DocumentContext<'_>, 
             Value::Mapping(entry) => entry,
             Value::Null => &empty,
             _ => {
-                graph.warnings.push(warn(format!("package `{key}` is not a mapping; entry skipped")));
+                graph
+                    .warnings
+                    .push(warn(format!("package `{key}` is not a mapping; entry skipped")));
                 continue;
             }
         };
@@ -65,7 +73,11 @@ pub(crate) fn read(document: &Mapping, v6: bool, context: &DocumentContext<'_>, 
             },
         };
         let key_version = if key.starts_with("file:") { key } else { "" };
-        let (source, resolved) = classify(entry.get("resolution").and_then(Value::as_mapping), from_key.is_some(), key_version);
+        let (source, resolved) = classify(
+            entry.get("resolution").and_then(Value::as_mapping),
+            from_key.is_some(),
+            key_version,
+        );
         let mut package = Package::new(name, version);
         package.source = source;
         package.resolved = resolved;
@@ -91,7 +103,9 @@ pub(crate) fn read(document: &Mapping, v6: bool, context: &DocumentContext<'_>, 
             }
         }
         for field in bad_fields {
-            graph.warnings.push(warn(format!("package `{key}`: `{field}` has an entry that is not `name: version`")));
+            graph.warnings.push(warn(format!(
+                "package `{key}`: `{field}` has an entry that is not `name: version`"
+            )));
         }
         graph.add(key.to_string(), package, edges);
     }
@@ -102,7 +116,9 @@ fn read_importers(document: &Mapping, v6: bool, context: &DocumentContext<'_>, g
         Some(importers) => {
             for (path, importer) in importers {
                 let Some(path) = path.as_str() else { continue };
-                let Some(importer) = importer.as_mapping() else { continue };
+                let Some(importer) = importer.as_mapping() else {
+                    continue;
+                };
                 read_importer(path, importer, v6, context, graph);
             }
         }

@@ -122,7 +122,9 @@ pub(crate) fn uses_anchor_aliases(contents: &str) -> bool {
             .iter()
             .position(|&next| next.is_ascii_whitespace() || matches!(next, b',' | b'[' | b']' | b'{' | b'}'))
             .map_or(bytes.len(), |offset| name_start + offset);
-        let Some(name) = contents.get(name_start..name_end) else { continue };
+        let Some(name) = contents.get(name_start..name_end) else {
+            continue;
+        };
         if name.is_empty() {
             continue;
         }

@@ -25,7 +25,9 @@ pub(crate) fn read(document: &Mapping, context: &DocumentContext<'_>, graph: &mu
 
     for (key, snapshot) in snapshots {
         let Some(key) = key.as_str() else {
-            graph.warnings.push(Warning::new(format!("snapshot key {key:?} is not a string; entry skipped")));
+            graph.warnings.push(Warning::new(format!(
+                "snapshot key {key:?} is not a string; entry skipped"
+            )));
             continue;
         };
         let line = context.line(Section::Snapshots, key);
@@ -37,12 +39,16 @@ pub(crate) fn read(document: &Mapping, context: &DocumentContext<'_>, graph: &mu
             Value::Mapping(snapshot) => snapshot,
             Value::Null => &empty,
             _ => {
-                graph.warnings.push(warn(format!("snapshot `{key}` is not a mapping; entry skipped")));
+                graph
+                    .warnings
+                    .push(warn(format!("snapshot `{key}` is not a mapping; entry skipped")));
                 continue;
             }
         };
         let Some((name, key_version)) = parse_v9_key(key) else {
-            graph.warnings.push(warn(format!("snapshot key `{key}` is not `name@version`; entry skipped")));
+            graph.warnings.push(warn(format!(
+                "snapshot key `{key}` is not `name@version`; entry skipped"
+            )));
             continue;
         };
         let package_id = v9_package_id(key);
@@ -57,7 +63,9 @@ pub(crate) fn read(document: &Mapping, context: &DocumentContext<'_>, graph: &mu
             }
             Some(_) => {
                 used_metadata.insert(package_id);
-                graph.warnings.push(warn(format!("package `{package_id}` is not a mapping; its metadata was ignored")));
+                graph.warnings.push(warn(format!(
+                    "package `{package_id}` is not a mapping; its metadata was ignored"
+                )));
                 &empty
             }
             None => &empty,
@@ -70,14 +78,17 @@ pub(crate) fn read(document: &Mapping, context: &DocumentContext<'_>, graph: &mu
         let mut package = Package::new(name, version);
         package.source = source;
         package.resolved = resolved;
-        package.integrity = resolution.and_then(|resolution| string(resolution, "integrity")).map(str::to_string);
+        package.integrity = resolution
+            .and_then(|resolution| string(resolution, "integrity"))
+            .map(str::to_string);
         package.optional = flag(snapshot, "optional");
         package.line = line.or_else(|| context.line(Section::Packages, package_id));
 
         let mut edges = Vec::new();
         let mut bad_fields = Vec::new();
         for field in ["dependencies", "optionalDependencies"] {
-            for (dependency, reference) in dependency_refs(snapshot, field, |field| bad_fields.push(field.to_string())) {
+            for (dependency, reference) in dependency_refs(snapshot, field, |field| bad_fields.push(field.to_string()))
+            {
                 if let Some(target) = v9_ref_to_key(reference, dependency) {
                     edges.push(Edge {
                         name: dependency.to_string(),
@@ -87,7 +98,9 @@ pub(crate) fn read(document: &Mapping, context: &DocumentContext<'_>, graph: &mu
             }
         }
         for field in bad_fields {
-            graph.warnings.push(warn(format!("snapshot `{key}`: `{field}` has an entry that is not `name: version`")));
+            graph.warnings.push(warn(format!(
+                "snapshot `{key}`: `{field}` has an entry that is not `name: version`"
+            )));
         }
         graph.add(key.to_string(), package, edges);
     }
@@ -97,7 +110,8 @@ pub(crate) fn read(document: &Mapping, context: &DocumentContext<'_>, graph: &mu
     for key in packages.keys() {
         let Some(key) = key.as_str() else { continue };
         if !used_metadata.contains(key) {
-            let message = format!("package `{key}` has metadata but no snapshot; pnpm does not install it, so it is not listed");
+            let message =
+                format!("package `{key}` has metadata but no snapshot; pnpm does not install it, so it is not listed");
             graph.warnings.push(match context.line(Section::Packages, key) {
                 Some(line) => Warning::at_line(message, line),
                 None => Warning::new(message),
@@ -112,7 +126,9 @@ fn section<'a>(document: &'a Mapping, name: &str, graph: &mut Graph) -> Option<&
         Some(mapping) => Some(mapping),
         None => {
             if !value.is_null() {
-                graph.warnings.push(Warning::new(format!("`{name}` is not a mapping and was not read")));
+                graph
+                    .warnings
+                    .push(Warning::new(format!("`{name}` is not a mapping and was not read")));
             }
             None
         }
@@ -120,14 +136,18 @@ fn section<'a>(document: &'a Mapping, name: &str, graph: &mut Graph) -> Option<&
 }
 
 fn read_importers(document: &Mapping, context: &DocumentContext<'_>, graph: &mut Graph) {
-    let Some(importers) = section(document, "importers", graph) else { return };
+    let Some(importers) = section(document, "importers", graph) else {
+        return;
+    };
     // pnpm 11's env document: its only importer lists the package manager
     // and config dependencies, which are installed like any other package.
     graph.env_document = !importers.is_empty()
         && importers.values().all(|importer| {
             importer.as_mapping().is_some_and(|importer| {
                 !importer.is_empty()
-                    && importer.keys().all(|field| field.as_str().is_some_and(|field| ENV_FIELDS.contains(&field)))
+                    && importer
+                        .keys()
+                        .all(|field| field.as_str().is_some_and(|field| ENV_FIELDS.contains(&field)))
             })
         });
     for (path, importer) in importers {

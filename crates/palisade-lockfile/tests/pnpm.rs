@@ -1,0 +1,193 @@
+//! pnpm-lock.yaml scenarios: one fixture per scenario and lockfile version
+//! under `fixtures/pnpm/`, each snapshotted as the inventory (or the error)
+//! a user would see. Adding a fixture adds a test; review new snapshots with
+//! `cargo insta review` or write them with `INSTA_UPDATE=always`.
+
+use palisade_lockfile::{extract_str, LockfileError, LockfileKind};
+use proptest::prelude::*;
+
+fn extract(name: &str, contents: &str) -> Result<palisade_core::Inventory, LockfileError> {
+    extract_str(LockfileKind::Pnpm, name, contents)
+}
+
+/// The inventory as JSON, or the error as the message the CLI prints.
+fn outcome(name: &str, contents: &str) -> serde_json::Value {
+    match extract(name, contents) {
+        Ok(inventory) => serde_json::to_value(&inventory).expect("inventory serializes"),
+        Err(error) => serde_json::json!({ "error": error.to_string() }),
+    }
+}
+
+#[test]
+fn scenarios() {
+    insta::glob!("fixtures/pnpm/*", |path| {
+        let name = path.file_name().and_then(|name| name.to_str()).unwrap_or_default();
+        let contents = std::fs::read_to_string(path).expect("fixture is UTF-8");
+        insta::assert_json_snapshot!(outcome(name, &contents));
+    });
+}
+
+#[test]
+fn unsupported_version_names_the_supported_ones() {
+    let error = extract("pnpm-lock.yaml", "lockfileVersion: '4.0'\n").expect_err("4.0 is not supported");
+    match error {
+        LockfileError::UnsupportedVersion { found, supported, .. } => {
+            assert_eq!(found, "4.0");
+            assert_eq!(supported, "5.x, 6.x, 9.x");
+        }
+        other => panic!("unexpected error {other:?}"),
+    }
+    for version in ["3", "12.0", "'7.0'"] {
+        let contents = format!("lockfileVersion: {version}\n");
+        assert!(
+            matches!(
+                extract("pnpm-lock.yaml", &contents),
+                Err(LockfileError::UnsupportedVersion { .. })
+            ),
+            "{version}"
+        );
+    }
+}
+
+#[test]
+fn yaml_syntax_errors_carry_line_and_column() {
+    let error = extract(
+        "pnpm-lock.yaml",
+        "lockfileVersion: '9.0'\npackages:\n  foo@1.0.0: {resolution: [\n",
+    )
+    .expect_err("unterminated flow sequence");
+    match error {
+        LockfileError::Syntax { line, column, .. } => {
+            assert!(line >= 3, "line {line}");
+            assert!(column >= 1, "column {column}");
+        }
+        other => panic!("unexpected error {other:?}"),
+    }
+}
+
+#[test]
+fn billion_laughs_is_refused_quickly() {
+    let mut bomb = String::from(
+        "lockfileVersion: '9.0'\na: &a [\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\"]\n",
+    );
+    let mut previous = 'a';
+    for level in 'b'..='j' {
+        let refs = vec![format!("*{previous}"); 9].join(",");
+        bomb.push_str(&format!("{level}: &{level} [{refs}]\n"));
+        previous = level;
+    }
+    let started = std::time::Instant::now();
+    let result = extract("pnpm-lock.yaml", &bomb);
+    assert!(result.is_err(), "an alias bomb must not be expanded");
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(2),
+        "took {:?}",
+        started.elapsed()
+    );
+}
+
+#[test]
+fn a_document_that_is_not_understood_is_a_warning() {
+    let contents = "lockfileVersion: '9.0'\nimporters:\n  .: {}\n---\njust: a mapping\n---\n- a list\n";
+    let inventory = extract("pnpm-lock.yaml", contents).expect("the first document is a lockfile");
+    assert_eq!(inventory.format, "pnpm-v9");
+    assert_eq!(inventory.warnings.len(), 2, "{:#?}", inventory.warnings);
+}
+
+#[test]
+fn an_entry_not_understood_is_a_warning_with_its_line() {
+    let contents = "lockfileVersion: '9.0'\nimporters:\n  .: {}\npackages:\n  ok@1.0.0: {}\nsnapshots:\n  ok@1.0.0: {}\n  nonsense: {}\n  broken@1.0.0: 7\n";
+    let inventory = extract("pnpm-lock.yaml", contents).expect("readable");
+    assert_eq!(inventory.packages.len(), 1);
+    let lines: Vec<_> = inventory.warnings.iter().map(|warning| warning.line).collect();
+    assert_eq!(lines, vec![Some(8), Some(9)], "{:#?}", inventory.warnings);
+}
+
+#[test]
+fn empty_and_scalar_documents_are_errors() {
+    for contents in ["", "   \n", "42\n", "---\n...\n"] {
+        assert!(extract("pnpm-lock.yaml", contents).is_err(), "{contents:?}");
+    }
+}
+
+#[test]
+fn v9_dev_flag_follows_reachability() {
+    let contents = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/pnpm/workspaces.v9.yaml"
+    ))
+    .expect("fixture");
+    let inventory = extract("pnpm-lock.yaml", &contents).expect("readable");
+    let dev = |name: &str, version: &str| {
+        inventory
+            .packages
+            .iter()
+            .find(|package| package.name == name && package.version == version)
+            .map(|package| package.dev)
+    };
+    // typescript is only a devDependency; ms@2.1.3 is a production dep of
+    // packages/shared; ms@2.1.2 only comes through debug, a dev dependency.
+    assert_eq!(dev("typescript", "5.3.3"), Some(true));
+    assert_eq!(dev("ms", "2.1.3"), Some(false));
+    assert_eq!(dev("ms", "2.1.2"), Some(true));
+    assert_eq!(dev("lodash", "4.17.21"), Some(false));
+}
+
+/// A synthetic lockfile of `count` packages, about 1 KB each.
+fn large_v9(count: usize) -> String {
+    let mut text = String::from("lockfileVersion: '9.0'\n\nimporters:\n\n  .:\n    dependencies:\n");
+    for index in 0..count {
+        text.push_str(&format!(
+            "      pkg-{index}:\n        specifier: ^1.0.0\n        version: 1.0.{index}(react@18.2.0)\n"
+        ));
+    }
+    text.push_str("\npackages:\n\n");
+    for index in 0..count {
+        text.push_str(&format!(
+            "  pkg-{index}@1.0.{index}:\n    resolution: {{integrity: sha512-{}==}}\n    engines: {{node: '>=14'}}\n    peerDependencies:\n      react: ^18.0.0\n\n",
+            "A".repeat(86)
+        ));
+    }
+    text.push_str("snapshots:\n\n");
+    for index in 0..count {
+        text.push_str(&format!(
+            "  pkg-{index}@1.0.{index}(react@18.2.0):\n    dependencies:\n      dep-a: 1.0.{index}\n      dep-b: 2.0.{}\n      react: 18.2.0\n\n",
+            index % 50
+        ));
+    }
+    text
+}
+
+/// `cargo test --release -p palisade-lockfile --test pnpm -- --ignored`: the
+/// 5 MB budget is for release builds.
+#[test]
+#[ignore = "timing; run in release"]
+fn five_megabytes_parse_under_100_ms() {
+    let text = large_v9(11_000);
+    assert!(text.len() > 5_000_000, "{} bytes", text.len());
+    let started = std::time::Instant::now();
+    let inventory = extract("pnpm-lock.yaml", &text).expect("readable");
+    let elapsed = started.elapsed();
+    eprintln!(
+        "{} bytes, {} packages: {elapsed:?}",
+        text.len(),
+        inventory.packages.len()
+    );
+    assert!(elapsed < std::time::Duration::from_millis(100), "{elapsed:?}");
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(512))]
+
+    #[test]
+    fn arbitrary_text_never_panics(text in "\\PC*") {
+        let _ = extract("pnpm-lock.yaml", &text);
+    }
+
+    #[test]
+    fn yaml_shaped_text_never_panics(
+        text in "(lockfileVersion: ('9.0'|'6.0'|5.4|x)\n)?((importers|packages|snapshots|dependencies):\n(  [-a-z@/()._:'0-9 {}\\[\\],]{0,30}\n(    [-a-z@/()._:'0-9 {}\\[\\],]{0,30}\n){0,3}){0,4}){0,4}"
+    ) {
+        let _ = extract("pnpm-lock.yaml", &text);
+    }
+}
