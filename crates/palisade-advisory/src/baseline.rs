@@ -35,6 +35,7 @@ pub(crate) fn build() -> Result<Connection, AdvisoryError> {
             }
         }
     }
+    store::write_name_filter(&conn).map_err(|e| AdvisoryError::sqlite("index", label, e))?;
     store::set_meta(&conn, label, "baseline", "true")?;
     conn.execute_batch("COMMIT")
         .map_err(|e| AdvisoryError::sqlite("write", label, e))?;

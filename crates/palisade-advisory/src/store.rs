@@ -14,7 +14,7 @@ use crate::{AdvisoryError, AdvisoryKind};
 
 /// Bumped whenever the layout below changes; a database with another version
 /// is rebuilt by the next import, and refused (with a hint) when opened.
-pub(crate) const SCHEMA_VERSION: i64 = 1;
+pub(crate) const SCHEMA_VERSION: i64 = 2;
 
 const SCHEMA: &str = "
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
@@ -39,6 +39,7 @@ CREATE INDEX affected_advisory ON affected (advisory);
 CREATE TABLE alias (alias TEXT NOT NULL, advisory INTEGER NOT NULL);
 CREATE INDEX alias_alias ON alias (alias);
 CREATE INDEX alias_advisory ON alias (advisory);
+CREATE TABLE name_filter (id INTEGER PRIMARY KEY CHECK (id = 1), hashes BLOB NOT NULL);
 ";
 
 pub(crate) fn create_schema(conn: &Connection, path: &Path) -> Result<(), AdvisoryError> {
@@ -94,6 +95,53 @@ pub(crate) fn check_schema(conn: &Connection, path: &Path) -> Result<(), Advisor
         });
     }
     Ok(())
+}
+
+/// FNV-1a, 64 bit: a stable hash of a package name for the name filter
+/// (stable across builds and platforms, unlike `std`'s `DefaultHasher`).
+pub(crate) fn name_hash(name: &str) -> u64 {
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for byte in name.as_bytes() {
+        hash ^= u64::from(*byte);
+        hash = hash.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    hash
+}
+
+/// Rewrites the name filter: the sorted hashes of every package name that has
+/// an advisory. `matches` binary-searches it and queries SQLite only for
+/// names that may have one — most packages of a lockfile have none, and one
+/// in-memory search is far cheaper than one indexed query.
+pub(crate) fn write_name_filter(conn: &Connection) -> rusqlite::Result<()> {
+    let mut hashes = Vec::new();
+    {
+        let mut statement = conn.prepare("SELECT DISTINCT package FROM affected")?;
+        let mut rows = statement.query([])?;
+        while let Some(row) = rows.next()? {
+            hashes.push(name_hash(row.get_ref(0)?.as_str()?));
+        }
+    }
+    hashes.sort_unstable();
+    hashes.dedup();
+    let bytes: Vec<u8> = hashes.iter().flat_map(|hash| hash.to_le_bytes()).collect();
+    conn.execute(
+        "INSERT OR REPLACE INTO name_filter (id, hashes) VALUES (1, ?1)",
+        [bytes],
+    )?;
+    Ok(())
+}
+
+/// The name filter as written by [`write_name_filter`].
+pub(crate) fn read_name_filter(conn: &Connection) -> rusqlite::Result<Vec<u64>> {
+    let bytes: Vec<u8> = conn.query_row("SELECT hashes FROM name_filter WHERE id = 1", [], |row| row.get(0))?;
+    Ok(bytes
+        .chunks_exact(8)
+        .map(|chunk| {
+            let mut word = [0u8; 8];
+            word.copy_from_slice(chunk);
+            u64::from_le_bytes(word)
+        })
+        .collect())
 }
 
 /// What an upsert did.

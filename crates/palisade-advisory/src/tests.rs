@@ -21,11 +21,8 @@ fn database(records: &[&str]) -> Database {
             Parsed::NotNpm => {}
         }
     }
-    Database {
-        conn,
-        path: None,
-        is_baseline: false,
-    }
+    store::write_name_filter(&conn).expect("name filter");
+    Database::from_connection(conn, None, false).expect("filter readable")
 }
 
 fn ids(database: &Database, name: &str, version: &str) -> Vec<String> {
