@@ -35,7 +35,7 @@ pub(crate) fn extract(display_path: &str, contents: &str) -> Result<Inventory, L
         }
         return Err(LockfileError::UnsupportedVersion {
             path: display_path.to_string(),
-            found: format!("yarn lockfile v{version}"),
+            found: format!("v{version} (`# yarn lockfile` header)"),
             supported: classic::SUPPORTED,
         });
     }
@@ -63,10 +63,43 @@ struct Field<'a> {
     /// Classic allows several keys for one value (`"a@^1", a@^1.1:`); berry
     /// writes one key (that itself lists descriptors separated by `, `).
     /// Borrowed from the input unless unescaping changed them.
-    keys: Vec<Cow<'a, str>>,
+    keys: Keys<'a>,
     /// 1-based line of the key.
     line: u32,
     value: Value<'a>,
+}
+
+/// One or more keys; the common single key costs no allocation.
+#[derive(Debug)]
+struct Keys<'a> {
+    first: Cow<'a, str>,
+    rest: Vec<Cow<'a, str>>,
+}
+
+impl<'a> Keys<'a> {
+    fn one(key: Cow<'a, str>) -> Self {
+        Self {
+            first: key,
+            rest: Vec::new(),
+        }
+    }
+
+    fn first(&self) -> &str {
+        &self.first
+    }
+
+    fn iter(&self) -> impl Iterator<Item = &Cow<'a, str>> {
+        std::iter::once(&self.first).chain(self.rest.iter())
+    }
+
+    fn join(&self) -> String {
+        let mut out = self.first.to_string();
+        for key in &self.rest {
+            out.push_str(", ");
+            out.push_str(key);
+        }
+        out
+    }
 }
 
 #[derive(Debug)]
@@ -185,17 +218,18 @@ fn assemble(mut inventory: Inventory, entries: Vec<Entry<'_>>, berry: bool) -> I
     let mut by_descriptor: HashMap<(&str, &str), usize> = HashMap::with_capacity(entries.len() * 2);
     let mut by_bound: HashMap<(String, String), usize> = HashMap::new();
     // Name → the entries of that name, for edges whose descriptor is not a key.
-    let mut by_name: HashMap<&str, Vec<usize>> = HashMap::with_capacity(entries.len());
+    // (first entry, whether there are several).
+    let mut by_name: HashMap<&str, (usize, bool)> = HashMap::with_capacity(entries.len());
     for (index, entry) in entries.iter().enumerate() {
         for descriptor in &entry.descriptors {
             let Some((name, range)) = split_descriptor(descriptor) else {
                 continue;
             };
             by_descriptor.insert((name, range), index);
-            let list = by_name.entry(name).or_default();
-            if list.last() != Some(&index) {
-                list.push(index);
-            }
+            by_name
+                .entry(name)
+                .and_modify(|(first, several)| *several |= *first != index)
+                .or_insert((index, false));
             if berry && range.contains("::") {
                 if let Some(bound) = strip_locator_binding(descriptor) {
                     by_bound.insert(bound, index);
@@ -225,10 +259,10 @@ fn assemble(mut inventory: Inventory, entries: Vec<Entry<'_>>, berry: bool) -> I
         // `resolutions` overrides in package.json and berry's `catalog:`
         // protocol make yarn resolve a dependency under a key other than the
         // range written here. When the name has one entry, that is it.
-        match by_name.get(name).map(Vec::as_slice) {
-            Some([only]) => Lookup::Found(*only),
-            Some([_, _, ..]) => Lookup::Ambiguous,
-            _ => Lookup::Missing,
+        match by_name.get(name) {
+            Some(&(only, false)) => Lookup::Found(only),
+            Some(&(_, true)) => Lookup::Ambiguous,
+            None => Lookup::Missing,
         }
     };
 
@@ -261,18 +295,64 @@ fn assemble(mut inventory: Inventory, entries: Vec<Entry<'_>>, berry: bool) -> I
         edges.push(targets);
     }
 
-    let optional = compute_optional(&entries, &edges);
+    // Dependencies name the unpatched descriptor; yarn installs the `patch:`
+    // entry in its place. For `optional`, the patched entry receives the
+    // edges that point at its base.
+    let mut patched_twins: HashMap<usize, Vec<usize>> = HashMap::new();
+    if berry {
+        for (index, entry) in entries.iter().enumerate() {
+            for descriptor in &entry.descriptors {
+                let Some((_, range)) = split_descriptor(descriptor) else {
+                    continue;
+                };
+                let Some(inner) = range.strip_prefix("patch:") else {
+                    continue;
+                };
+                let base = percent_decode(inner.split('#').next().unwrap_or(inner));
+                let Some((base_name, base_range)) = split_descriptor(&base) else {
+                    continue;
+                };
+                if let Lookup::Found(base_index) = lookup(base_name, base_range, None) {
+                    if base_index != index {
+                        patched_twins.entry(base_index).or_default().push(index);
+                    }
+                }
+            }
+        }
+    }
+    let optional = if patched_twins.is_empty() {
+        compute_optional(&entries, &edges)
+    } else {
+        let augmented: Vec<Vec<(usize, bool)>> = edges
+            .iter()
+            .map(|targets| {
+                let mut all = targets.clone();
+                for &(target, optional) in targets {
+                    if let Some(twins) = patched_twins.get(&target) {
+                        all.extend(twins.iter().map(|&twin| (twin, optional)));
+                    }
+                }
+                all
+            })
+            .collect();
+        compute_optional(&entries, &augmented)
+    };
 
-    let ids: Vec<Option<PackageId>> = entries
+    // Resolve edge targets to package ids while the entries are still borrowed.
+    let resolved_edges: Vec<Vec<PackageId>> = edges
         .iter()
-        .map(|entry| match &entry.kind {
-            EntryKind::Package(package) => Some(package.id()),
-            EntryKind::Workspace { .. } => None,
+        .map(|targets| {
+            targets
+                .iter()
+                .filter_map(|(target, _)| match &entries[*target].kind {
+                    EntryKind::Package(package) => Some(package.id()),
+                    EntryKind::Workspace { .. } => None,
+                })
+                .collect()
         })
         .collect();
 
-    for ((entry, targets), is_optional) in entries.into_iter().zip(edges).zip(optional) {
-        let dependencies: Vec<PackageId> = targets.iter().filter_map(|(target, _)| ids[*target].clone()).collect();
+    for ((entry, dependencies), is_optional) in entries.into_iter().zip(resolved_edges).zip(optional) {
         match entry.kind {
             EntryKind::Package(mut package) => {
                 package.dependencies = dependencies;

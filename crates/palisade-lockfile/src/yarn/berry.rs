@@ -20,7 +20,7 @@ use palisade_core::{Inventory, Package, SourceKind, Warning};
 use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
 
 use super::classic::{is_git_spec, unescape_json};
-use super::{percent_decode, split_descriptor, Entry, EntryKind, Field, Value, MAX_DEPTH};
+use super::{percent_decode, split_descriptor, Entry, EntryKind, Field, Keys, Value, MAX_DEPTH};
 use crate::LockfileError;
 
 /// `__metadata.version` values read. Lockfile versions 4 (yarn 2/3.0), 5–6
@@ -40,9 +40,7 @@ pub(super) fn extract(display_path: &str, text: &str) -> Result<Inventory, Lockf
         None => parse_yaml(display_path, text)?,
     };
 
-    let metadata = fields
-        .iter()
-        .find(|field| field.keys.first().is_some_and(|key| key == "__metadata"));
+    let metadata = fields.iter().find(|field| field.keys.first() == "__metadata");
     let Some(metadata) = metadata else {
         return Err(LockfileError::Invalid {
             path: display_path.to_string(),
@@ -53,7 +51,7 @@ pub(super) fn extract(display_path: &str, text: &str) -> Result<Inventory, Lockf
     let version_text = match &metadata.value {
         Value::Map(items) => items
             .iter()
-            .find(|item| item.keys.first().is_some_and(|key| key == "version"))
+            .find(|item| item.keys.first() == "version")
             .and_then(|item| item.value.as_scalar()),
         _ => None,
     };
@@ -72,7 +70,7 @@ pub(super) fn extract(display_path: &str, text: &str) -> Result<Inventory, Lockf
     let Some(version) = version else {
         return Err(LockfileError::UnsupportedVersion {
             path: display_path.to_string(),
-            found: format!("yarn berry lockfile version {version_text}"),
+            found: format!("{version_text} (yarn berry `__metadata.version`)"),
             supported: SUPPORTED,
         });
     };
@@ -80,7 +78,7 @@ pub(super) fn extract(display_path: &str, text: &str) -> Result<Inventory, Lockf
     let mut inventory = Inventory::new(display_path, format!("yarn-berry-v{version}"));
     let mut entries = Vec::with_capacity(fields.len());
     for field in fields {
-        if field.keys.first().is_some_and(|key| key == "__metadata") {
+        if field.keys.first() == "__metadata" {
             continue;
         }
         interpret_entry(field, &mut entries, &mut inventory.warnings);
@@ -102,7 +100,7 @@ fn parse_canonical(text: &str) -> Option<Vec<Field<'_>>> {
         if let Some(frame) = stack.pop() {
             if let Some(parent) = stack.last_mut() {
                 parent.fields.push(Field {
-                    keys: vec![frame.key],
+                    keys: Keys::one(frame.key),
                     line: frame.line,
                     value: Value::Map(frame.fields),
                 });
@@ -158,7 +156,7 @@ fn parse_canonical(text: &str) -> Option<Vec<Field<'_>>> {
         }
         let value = canonical_value(value_text.strip_prefix(' ')?)?;
         stack.last_mut()?.fields.push(Field {
-            keys: vec![key],
+            keys: Keys::one(key),
             line: line_number,
             value: Value::Scalar(value),
         });
@@ -264,9 +262,7 @@ fn parse_yaml(display_path: &str, text: &str) -> Result<Vec<Field<'static>>, Loc
     // top-level key at the start of a line, so find them there.
     let lines = top_level_key_lines(text);
     for field in &mut fields {
-        if let Some(key) = field.keys.first() {
-            field.line = lines.get(key.as_ref()).copied().unwrap_or(0);
-        }
+        field.line = lines.get(field.keys.first()).copied().unwrap_or(0);
     }
     Ok(fields)
 }
@@ -280,6 +276,23 @@ fn top_level_key_lines(text: &str) -> HashMap<String, u32> {
         }
         let key = if line.starts_with('"') {
             quoted(line).map(|(key, _)| key.into_owned())
+        } else if let Some(body) = line.strip_prefix('\'') {
+            // YAML single quotes: `''` is a quote, nothing else is escaped.
+            let mut key = String::new();
+            let mut rest = body;
+            loop {
+                match rest.find('\'') {
+                    Some(at) if rest[at + 1..].starts_with('\'') => {
+                        key.push_str(&rest[..=at]);
+                        rest = &rest[at + 2..];
+                    }
+                    Some(at) => {
+                        key.push_str(&rest[..at]);
+                        break Some(key);
+                    }
+                    None => break None,
+                }
+            }
         } else {
             line.find(':').map(|colon| line[..colon].trim().to_string())
         };
@@ -357,7 +370,7 @@ impl<'de> Visitor<'de> for NodeVisitor {
                 _ => continue,
             };
             fields.push(Field {
-                keys: vec![key],
+                keys: Keys::one(key),
                 line: 0,
                 value: value.0,
             });
@@ -369,7 +382,7 @@ impl<'de> Visitor<'de> for NodeVisitor {
 /// Turn one top-level berry entry into an [`Entry`].
 fn interpret_entry<'a>(field: Field<'a>, entries: &mut Vec<Entry<'a>>, warnings: &mut Vec<Warning>) {
     let line = field.line;
-    let key = field.keys.into_iter().next().unwrap_or_default();
+    let key = field.keys.first;
     let Value::Map(body) = field.value else {
         warnings.push(Warning::at_line(
             format!("ignored top-level value `{key}`: expected an entry block"),
@@ -382,26 +395,24 @@ fn interpret_entry<'a>(field: Field<'a>, entries: &mut Vec<Entry<'a>>, warnings:
     let mut dependencies = Vec::new();
     let mut optional_names: Vec<&str> = Vec::new();
     for item in &body {
-        let Some(item_key) = item.keys.first() else { continue };
-        match (item_key.as_ref(), &item.value) {
+        match (item.keys.first(), &item.value) {
             ("version", Value::Scalar(text)) => version = Some(text.to_string()),
             ("resolution", Value::Scalar(text)) => resolution = Some(text.clone()),
             ("dependencies", Value::Map(deps)) => {
                 for dep in deps {
-                    if let (Some(name), Value::Scalar(range)) = (dep.keys.first(), &dep.value) {
-                        dependencies.push((name.clone(), range.clone(), false));
+                    if let Value::Scalar(range) = &dep.value {
+                        dependencies.push((dep.keys.first.clone(), range.clone(), false));
                     }
                 }
             }
             ("dependenciesMeta", Value::Map(metas)) => {
                 for meta in metas {
                     let Value::Map(flags) = &meta.value else { continue };
-                    let optional = flags.iter().any(|flag| {
-                        flag.keys.first().is_some_and(|flag_key| flag_key == "optional")
-                            && flag.value.as_scalar() == Some("true")
-                    });
-                    if let (true, Some(name)) = (optional, meta.keys.first()) {
-                        optional_names.push(name);
+                    let optional = flags
+                        .iter()
+                        .any(|flag| flag.keys.first() == "optional" && flag.value.as_scalar() == Some("true"));
+                    if optional {
+                        optional_names.push(meta.keys.first());
                     }
                 }
             }

@@ -12,7 +12,7 @@ use std::borrow::Cow;
 
 use palisade_core::{Inventory, Package, SourceKind, Warning};
 
-use super::{split_descriptor, Entry, EntryKind, Field, Value, MAX_DEPTH};
+use super::{split_descriptor, Entry, EntryKind, Field, Keys, Value, MAX_DEPTH};
 use crate::LockfileError;
 
 pub(super) const SUPPORTED: &str = "yarn lockfile v1 (yarn classic), yarn berry lockfile versions 3 to 10";
@@ -64,7 +64,7 @@ fn syntax_error(line: usize, column: usize, message: impl Into<String>) -> Synta
 
 /// An open block while parsing: its keys, line and the fields read so far.
 struct Frame<'a> {
-    keys: Vec<Cow<'a, str>>,
+    keys: Keys<'a>,
     line: u32,
     fields: Vec<Field<'a>>,
 }
@@ -72,7 +72,7 @@ struct Frame<'a> {
 /// Parse the whole file into its top-level fields.
 fn parse(text: &str) -> Result<Vec<Field<'_>>, SyntaxError> {
     let mut stack: Vec<Frame> = vec![Frame {
-        keys: Vec::new(),
+        keys: Keys::one(Cow::Borrowed("")),
         line: 0,
         fields: Vec::new(),
     }];
@@ -162,9 +162,9 @@ fn close_frame(stack: &mut Vec<Frame<'_>>) {
 
 enum Line<'a> {
     /// `keys:` opening a block.
-    Open(Vec<Cow<'a, str>>),
+    Open(Keys<'a>),
     /// `keys value`.
-    Scalar(Vec<Cow<'a, str>>, Cow<'a, str>),
+    Scalar(Keys<'a>, Cow<'a, str>),
 }
 
 /// Parse the content of one line (after its indentation).
@@ -172,14 +172,17 @@ fn parse_line(rest: &str, line_number: usize, indent: usize) -> Result<Line<'_>,
     let bytes = rest.as_bytes();
     let column = |offset: usize| indent + offset + 1;
     let mut position = 0;
-    let mut keys = Vec::with_capacity(1);
+    let mut keys: Option<Keys<'_>> = None;
     loop {
         let (key, next) = read_string(rest, position)
             .map_err(|(offset, message)| syntax_error(line_number, column(offset), message))?;
         if key.is_empty() {
             return Err(syntax_error(line_number, column(position), "empty key"));
         }
-        keys.push(key);
+        match &mut keys {
+            None => keys = Some(Keys::one(key)),
+            Some(existing) => existing.rest.push(key),
+        }
         position = skip_spaces(bytes, next);
         if bytes.get(position) == Some(&b',') {
             position = skip_spaces(bytes, position + 1);
@@ -187,6 +190,9 @@ fn parse_line(rest: &str, line_number: usize, indent: usize) -> Result<Line<'_>,
         }
         break;
     }
+    let Some(keys) = keys else {
+        return Err(syntax_error(line_number, column(position), "expected a key"));
+    };
     match bytes.get(position) {
         Some(b':') => {
             let after = skip_spaces(bytes, position + 1);
@@ -323,7 +329,7 @@ fn read_hex4(chars: &mut std::str::Chars<'_>) -> Option<u32> {
 /// descriptors, which is one in every lockfile yarn writes).
 fn interpret_entry<'a>(field: Field<'a>, entries: &mut Vec<Entry<'a>>, warnings: &mut Vec<Warning>) {
     let line = field.line;
-    let key_text = field.keys.join(", ");
+    let key_text = field.keys.join();
     let Value::Map(body) = field.value else {
         warnings.push(Warning::at_line(
             format!("ignored top-level value `{key_text}`: expected a package entry block"),
@@ -336,7 +342,7 @@ fn interpret_entry<'a>(field: Field<'a>, entries: &mut Vec<Entry<'a>>, warnings:
     let mut integrity = None;
     let mut dependencies = Vec::new();
     for item in &body {
-        for key in &item.keys {
+        for key in item.keys.iter() {
             match (key.as_ref(), &item.value) {
                 ("version", Value::Scalar(text)) => version = Some(text.to_string()),
                 ("resolved", Value::Scalar(text)) => resolved = Some(text.to_string()),
@@ -347,7 +353,7 @@ fn interpret_entry<'a>(field: Field<'a>, entries: &mut Vec<Entry<'a>>, warnings:
             }
         }
     }
-    let Some(version) = version else {
+    let Some(mut version) = version else {
         warnings.push(Warning::at_line(
             format!("entry `{key_text}` has no `version`; skipped"),
             line,
@@ -357,7 +363,7 @@ fn interpret_entry<'a>(field: Field<'a>, entries: &mut Vec<Entry<'a>>, warnings:
 
     // Group descriptors by the real package name they resolve to.
     let mut groups: Vec<(String, Vec<Cow<'a, str>>, Vec<String>)> = Vec::with_capacity(1);
-    for descriptor in &field.keys {
+    for descriptor in field.keys.iter() {
         let Some((name, range)) = split_descriptor(descriptor) else {
             warnings.push(Warning::at_line(
                 format!("entry key `{descriptor}` is not a `name@range` descriptor; skipped"),
@@ -385,15 +391,26 @@ fn interpret_entry<'a>(field: Field<'a>, entries: &mut Vec<Entry<'a>>, warnings:
             line,
         ));
     }
-    for (real_name, descriptors, aliases) in groups {
+    let group_count = groups.len();
+    for (group_index, (real_name, descriptors, aliases)) in groups.into_iter().enumerate() {
+        // The last (almost always only) group takes the fields, others copy.
+        let last = group_index + 1 == group_count;
+        let take = |value: &mut Option<String>| if last { value.take() } else { value.clone() };
         let ranges: Vec<&str> = descriptors
             .iter()
             .filter_map(|descriptor| split_descriptor(descriptor).map(|(_, range)| range))
             .collect();
-        let mut package = Package::new(real_name, version.clone());
+        let mut package = Package::new(
+            real_name,
+            if last {
+                std::mem::take(&mut version)
+            } else {
+                version.clone()
+            },
+        );
         package.source = classify(&ranges, resolved.as_deref());
-        package.resolved = resolved.clone();
-        package.integrity = integrity.clone();
+        package.resolved = take(&mut resolved);
+        package.integrity = take(&mut integrity);
         package.paths = vec![descriptors.join(", ")];
         package.aliases = aliases;
         package.line = Some(line);
@@ -401,7 +418,11 @@ fn interpret_entry<'a>(field: Field<'a>, entries: &mut Vec<Entry<'a>>, warnings:
             descriptors,
             line,
             kind: EntryKind::Package(Box::new(package)),
-            dependencies: dependencies.clone(),
+            dependencies: if last {
+                std::mem::take(&mut dependencies)
+            } else {
+                dependencies.clone()
+            },
             resolution: None,
         });
     }
@@ -410,7 +431,7 @@ fn interpret_entry<'a>(field: Field<'a>, entries: &mut Vec<Entry<'a>>, warnings:
 fn collect_dependencies<'a>(fields: &[Field<'a>], optional: bool, out: &mut Vec<(Cow<'a, str>, Cow<'a, str>, bool)>) {
     for field in fields {
         if let Value::Scalar(range) = &field.value {
-            for name in &field.keys {
+            for name in field.keys.iter() {
                 out.push((name.clone(), range.clone(), optional));
             }
         }
@@ -502,7 +523,7 @@ mod tests {
         let text = "# yarn lockfile v1\n\n\"a@^1\", a@^1.1:\n  version \"1.2.0\"\n  dependencies:\n    b \"^2\"\n";
         let fields = parse(text).expect("valid");
         assert_eq!(fields.len(), 1);
-        assert_eq!(fields[0].keys, vec!["a@^1", "a@^1.1"]);
+        assert_eq!(fields[0].keys.join(), "a@^1, a@^1.1");
         assert_eq!(fields[0].line, 3);
     }
 
