@@ -19,7 +19,8 @@ const require = createRequire(import.meta.url);
 const lockfile = require('@yarnpkg/lockfile');
 const { parseSyml } = require('@yarnpkg/parsers');
 const here = dirname(fileURLToPath(import.meta.url));
-const fixtures = join(here, '../../crates/palisade-lockfile/tests/fixtures/real/yarn');
+// An optional argument points at another directory of `<name>.<v1|berry-vN>.lock` files.
+const fixtures = process.argv[2] ?? join(here, '../../crates/palisade-lockfile/tests/fixtures/real/yarn');
 const generator = (pkg) => `${pkg}@${require(`${pkg}/package.json`).version}`;
 
 // `name@range` split at the `@` after the (possibly scoped) name.

@@ -76,6 +76,26 @@ fn check(fixture: &Path) -> Result<(), String> {
     Ok(())
 }
 
+/// The same check on any directory of lockfiles (with expectations from
+/// `node tests/expectations/yarn.mjs <dir>`), for trying more real files:
+/// `PALISADE_YARN_LOCK_DIR=<dir> cargo test --test real_yarn -- --ignored`.
+#[test]
+#[ignore = "needs PALISADE_YARN_LOCK_DIR"]
+fn lockfiles_in_a_directory_match_yarns_own_parsers() {
+    let Some(dir) = std::env::var_os("PALISADE_YARN_LOCK_DIR") else {
+        return;
+    };
+    let mut fixtures: Vec<_> = std::fs::read_dir(dir)
+        .expect("directory exists")
+        .filter_map(Result::ok)
+        .map(|entry| entry.path())
+        .filter(|path| path.extension().is_some_and(|extension| extension == "lock"))
+        .collect();
+    fixtures.sort();
+    let failures: Vec<String> = fixtures.iter().filter_map(|fixture| check(fixture).err()).collect();
+    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+}
+
 #[test]
 fn real_lockfiles_match_yarns_own_parsers() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/real/yarn");
