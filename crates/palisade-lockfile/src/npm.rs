@@ -38,14 +38,52 @@ mod workspaces;
 
 use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
+use std::hash::{BuildHasherDefault, Hasher};
 
 use palisade_core::{Importer, Inventory, Package, PackageId, SourceKind, Warning};
 
-use self::lines::KeyLines;
+use self::lines::LineIndex;
 use self::model::{Entry, Scalar};
 use crate::LockfileError;
 
 const SUPPORTED_VERSIONS: &str = "1, 2, 3";
+
+/// FxHash (as in rustc): lockfile paths are hashed hundreds of thousands of
+/// times while resolving edges, and SipHash's DoS resistance buys nothing
+/// here: a hostile lockfile already controls the size of the work.
+#[derive(Default)]
+struct FxHasher(u64);
+
+impl Hasher for FxHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        let mut chunks = bytes.chunks_exact(8);
+        for chunk in &mut chunks {
+            let mut word = [0u8; 8];
+            word.copy_from_slice(chunk);
+            self.add(u64::from_le_bytes(word));
+        }
+        for byte in chunks.remainder() {
+            self.add(u64::from(*byte));
+        }
+    }
+    fn write_u8(&mut self, value: u8) {
+        self.add(u64::from(value));
+    }
+    fn write_usize(&mut self, value: usize) {
+        self.add(value as u64);
+    }
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+impl FxHasher {
+    fn add(&mut self, word: u64) {
+        self.0 = (self.0.rotate_left(5) ^ word).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    }
+}
+
+type FastMap<K, V> = HashMap<K, V, BuildHasherDefault<FxHasher>>;
 
 pub(crate) fn extract(display_path: &str, contents: &str) -> Result<Inventory, LockfileError> {
     let invalid = |message: String| LockfileError::Invalid {
@@ -70,7 +108,7 @@ pub(crate) fn extract(display_path: &str, contents: &str) -> Result<Inventory, L
         None => return Err(invalid("missing `lockfileVersion` (npm writes 1, 2 or 3)".to_string())),
     };
     let format = format!("npm-v{version}");
-    let mut lines = KeyLines::scan(contents);
+    let mut lines = LineIndex::new(contents);
     let mut root = root;
     match root.packages.take() {
         Some(packages) => Ok(from_packages(display_path, format, packages, &mut lines)),
@@ -198,34 +236,26 @@ fn from_packages<'a>(
     display_path: &str,
     format: String,
     packages: model::Entries<'a>,
-    lines: &mut KeyLines<'_>,
+    lines: &mut LineIndex<'_>,
 ) -> Inventory {
     let mut globs: Vec<Cow<'a, str>> = Vec::new();
     let mut nodes: Vec<Node<'a>> = Vec::with_capacity(packages.len());
-    let mut seen: HashMap<Cow<'a, str>, usize> = HashMap::with_capacity(packages.len());
     let mut has_root = false;
     for (key, mut entry) in packages {
-        let line = lines.next(&key);
+        let line = lines.line_of(&key);
         if key.is_empty() {
             has_root = true;
             globs = std::mem::take(&mut entry.workspaces);
         }
-        let node = Node::from_entry(key.clone(), line, entry);
-        // JSON.parse keeps the last of duplicate keys; so does npm.
-        match seen.get(&key) {
-            Some(&index) => nodes[index] = node,
-            None => {
-                seen.insert(key, nodes.len());
-                nodes.push(node);
-            }
-        }
+        // Duplicate keys are settled in `assemble`: the last one wins, as with JSON.parse.
+        nodes.push(Node::from_entry(key, line, entry));
     }
     let globs: Vec<&str> = globs.iter().map(|glob| glob.as_ref()).collect();
     assemble(display_path, format, &nodes, &globs, !has_root)
 }
 
 /// v1: the nested `dependencies` tree.
-fn from_v1_tree<'a>(display_path: &str, format: String, mut root: Entry<'a>, lines: &mut KeyLines<'_>) -> Inventory {
+fn from_v1_tree<'a>(display_path: &str, format: String, mut root: Entry<'a>, lines: &mut LineIndex<'_>) -> Inventory {
     let mut root_node = Node::new(Cow::Borrowed(""));
     root_node.name = root.name.take();
     root_node.version = root.version.take();
@@ -237,19 +267,24 @@ fn from_v1_tree<'a>(display_path: &str, format: String, mut root: Entry<'a>, lin
     assemble(display_path, format, &nodes, &[], false)
 }
 
-/// The resolved tree: nodes by location, links and workspace members known.
+/// The resolved tree: nodes by location, links known.
 struct Tree<'n, 'a> {
     nodes: &'n [Node<'a>],
-    index: HashMap<&'n str, usize>,
+    index: FastMap<&'n str, usize>,
     /// For a link node, the index of its target.
-    link_target: HashMap<usize, usize>,
+    link_target: FastMap<usize, usize>,
+    /// Whether a folder has entries in its own `node_modules`.
+    has_nested: Vec<bool>,
 }
 
 impl Tree<'_, '_> {
     /// Node's module resolution from the folder at `from`: its own
     /// `node_modules`, then each enclosing package's, up to the root.
-    fn resolve(&self, from: &str, name: &str, buffer: &mut String) -> Option<usize> {
-        let mut base = Some(from);
+    /// Links resolve to their targets.
+    fn resolve(&self, from: usize, name: &str, buffer: &mut String) -> Option<usize> {
+        let location = self.nodes[from].location.as_ref();
+        // Most folders have no `node_modules` of their own: start above them.
+        let mut base = if self.has_nested[from] { Some(location) } else { parent_directory(location) };
         while let Some(directory) = base {
             buffer.clear();
             if !directory.is_empty() {
@@ -266,16 +301,46 @@ impl Tree<'_, '_> {
         None
     }
 
-    fn id(&self, index: usize) -> PackageId {
-        let node = &self.nodes[index];
-        PackageId::new(package_name(node), node.version.as_deref().unwrap_or(""))
+    /// Resolve `names` from `from` into `targets` (node indices).
+    fn resolve_into<'d>(&self, from: usize, names: impl Iterator<Item = &'d str>, targets: &mut Vec<usize>, buffer: &mut String) {
+        targets.extend(names.filter_map(|name| self.resolve(from, name, buffer)));
+    }
+}
+
+/// Package ids of nodes, built once per distinct name@version: a package
+/// installed at many paths is the target of many edges.
+struct Ids {
+    /// Node index → index into `ids`.
+    of_node: Vec<usize>,
+    ids: Vec<PackageId>,
+}
+
+impl Ids {
+    fn new(nodes: &[Node<'_>], names: &[&str]) -> Self {
+        let mut slots: FastMap<(&str, &str), usize> = FastMap::default();
+        let mut ids = Vec::new();
+        let of_node = nodes
+            .iter()
+            .zip(names)
+            .map(|(node, &name)| {
+                let version = node.version.as_deref().unwrap_or("");
+                *slots.entry((name, version)).or_insert_with(|| {
+                    ids.push(PackageId::new(name, version));
+                    ids.len() - 1
+                })
+            })
+            .collect();
+        Ids { of_node, ids }
     }
 
-    fn resolve_all<'d>(&self, from: &str, names: impl Iterator<Item = &'d str>, buffer: &mut String) -> Vec<PackageId> {
-        names
-            .filter_map(|name| self.resolve(from, name, buffer))
-            .map(|index| self.id(index))
-            .collect()
+    /// Node indices to sorted, unique package ids.
+    fn of(&self, targets: Vec<usize>) -> Vec<PackageId> {
+        let mut slots: Vec<usize> = targets.into_iter().map(|target| self.of_node[target]).collect();
+        slots.sort_unstable();
+        slots.dedup();
+        let mut ids: Vec<PackageId> = slots.into_iter().map(|slot| self.ids[slot].clone()).collect();
+        ids.sort();
+        ids
     }
 }
 
@@ -293,38 +358,38 @@ fn parent_directory(location: &str) -> Option<&str> {
     }
 }
 
-/// Byte offset of the last `node_modules/` path segment in `location`.
+/// Byte offset of the last `node_modules` segment in `location` that has a
+/// segment after it (hot: called for every node and edge, so a backwards
+/// byte scan rather than a substring search).
 fn last_node_modules(location: &str) -> Option<usize> {
-    let mut end = location.len();
-    while let Some(at) = location[..end].rfind("node_modules/") {
-        if at == 0 || location.as_bytes()[at - 1] == b'/' {
-            return Some(at);
+    const SEGMENT: &[u8] = b"node_modules";
+    let bytes = location.as_bytes();
+    let mut end = bytes.len();
+    while let Some(slash) = bytes[..end].iter().rposition(|byte| *byte == b'/') {
+        let start = slash.checked_sub(SEGMENT.len())?;
+        if &bytes[start..slash] == SEGMENT && (start == 0 || bytes[start - 1] == b'/') {
+            return Some(start);
         }
-        end = at;
+        end = slash;
     }
     None
 }
 
-/// The name a folder gives a package: what follows the last `node_modules/`,
-/// or for other folders the basename with its `@scope` (arborist's
-/// `nameFromFolder`).
+/// The name a folder gives a package: its basename, with the parent folder
+/// when that is an `@scope` (arborist's `nameFromFolder`, which it applies to
+/// every location, `.pnpm` store paths included).
 fn folder_name(location: &str) -> &str {
-    if let Some(at) = last_node_modules(location) {
-        return &location[at + "node_modules/".len()..];
-    }
     let trimmed = location.trim_end_matches('/');
-    match trimmed.rfind('/') {
-        Some(slash) => {
-            let base = &trimmed[slash + 1..];
-            let parent = &trimmed[..slash];
-            let scope_start = parent.rfind('/').map_or(0, |at| at + 1);
-            if parent[scope_start..].starts_with('@') {
-                &trimmed[scope_start..]
-            } else {
-                base
-            }
-        }
-        None => trimmed,
+    let Some(slash) = trimmed.rfind('/') else {
+        return trimmed;
+    };
+    let base = &trimmed[slash + 1..];
+    let parent = &trimmed[..slash];
+    let scope_start = parent.rfind('/').map_or(0, |at| at + 1);
+    if parent[scope_start..].starts_with('@') {
+        &trimmed[scope_start..]
+    } else {
+        base
     }
 }
 
@@ -341,24 +406,26 @@ fn is_inside_node_modules(location: &str) -> bool {
 
 fn assemble(display_path: &str, format: String, nodes: &[Node<'_>], globs: &[&str], hidden: bool) -> Inventory {
     let mut inventory = Inventory::new(display_path, format);
-    let index: HashMap<&str, usize> = nodes
-        .iter()
-        .enumerate()
-        .map(|(position, node)| (node.location.as_ref(), position))
-        .collect();
+    let mut index: FastMap<&str, usize> = FastMap::default();
+    index.reserve(nodes.len());
+    // JSON.parse keeps the last of duplicate keys, and so npm does.
+    let mut superseded = vec![false; nodes.len()];
+    for (position, node) in nodes.iter().enumerate() {
+        if let Some(previous) = index.insert(node.location.as_ref(), position) {
+            superseded[previous] = true;
+        }
+    }
+    let names: Vec<&str> = nodes.iter().map(package_name).collect();
 
     // Links: where each points, and the link paths of each target.
-    let mut link_target = HashMap::new();
-    let mut linked_from: HashMap<usize, Vec<usize>> = HashMap::new();
+    let mut link_target = FastMap::default();
+    let mut linked_from: FastMap<usize, Vec<usize>> = FastMap::default();
     for (position, node) in nodes.iter().enumerate() {
-        if !node.link {
+        if !node.link || superseded[position] {
             continue;
         }
         let Some(resolved) = node.resolved.as_deref() else {
-            inventory.warnings.push(warning(
-                node,
-                format!("link `{}` has no `resolved` target", node.location),
-            ));
+            inventory.warnings.push(warning(node, format!("link `{}` has no `resolved` target", node.location)));
             continue;
         };
         let target = spec::normalize_relative(resolved.strip_prefix("file:").unwrap_or(resolved));
@@ -369,10 +436,7 @@ fn assemble(display_path: &str, format: String, nodes: &[Node<'_>], globs: &[&st
             }
             _ => inventory.warnings.push(warning(
                 node,
-                format!(
-                    "link `{}` points to `{target}`, which has no entry in the lockfile",
-                    node.location
-                ),
+                format!("link `{}` points to `{target}`, which has no entry in the lockfile", node.location),
             )),
         }
     }
@@ -382,25 +446,39 @@ fn assemble(display_path: &str, format: String, nodes: &[Node<'_>], globs: &[&st
         link_target
             .values()
             .map(|&target| nodes[target].location.as_ref())
-            .filter(|location| {
-                !is_inside_node_modules(location) && !location.starts_with("..") && !location.starts_with('/')
-            })
+            .filter(|location| !is_inside_node_modules(location) && !location.starts_with("..") && !location.starts_with('/'))
             .collect()
     } else {
         workspaces::members(globs, nodes.iter().map(|node| node.location.as_ref()))
     };
 
+    let mut has_nested = vec![false; nodes.len()];
+    for node in nodes {
+        if let Some(&parent) = last_node_modules(&node.location).and_then(|at| index.get(node.location[..at].trim_end_matches('/'))) {
+            has_nested[parent] = true;
+        }
+    }
     let tree = Tree {
         nodes,
         index,
         link_target,
+        has_nested,
     };
     let mut buffer = String::new();
+    // One package per name, version and source; its edges as node indices
+    // until the end, so a package installed at many paths costs one id per
+    // distinct dependency rather than one per path.
+    let mut by_identity: FastMap<(&str, &str, SourceKind), usize> = FastMap::default();
+    by_identity.reserve(nodes.len() / 2);
+    let mut edges: Vec<Vec<usize>> = Vec::new();
     for (position, node) in nodes.iter().enumerate() {
+        if superseded[position] {
+            let message = format!("`{}` appears more than once; the last entry is used", node.location);
+            inventory.warnings.push(warning(node, message));
+            continue;
+        }
         for problem in &node.problems {
-            inventory
-                .warnings
-                .push(warning(node, format!("`{}`: {problem}", node.location)));
+            inventory.warnings.push(warning(node, format!("`{}`: {problem}", node.location)));
         }
         if node.location.is_empty() || node.link || members.contains(node.location.as_ref()) {
             continue;
@@ -408,109 +486,130 @@ fn assemble(display_path: &str, format: String, nodes: &[Node<'_>], globs: &[&st
         if let Some(found) = node.malformed {
             inventory.warnings.push(warning(
                 node,
-                format!(
-                    "entry `{}` is {found}, expected an object; it was skipped",
-                    node.location
-                ),
+                format!("entry `{}` is {found}, expected an object; it was skipped", node.location),
             ));
             continue;
         }
         let links = linked_from.get(&position).map(Vec::as_slice).unwrap_or_default();
-        inventory
-            .packages
-            .push(package(&tree, position, links, &mut inventory.warnings, &mut buffer));
+        let (source, warn) = source_of(node, links);
+        if let Some(message) = warn {
+            inventory.warnings.push(warning(node, message));
+        }
+        if node.version.is_none() && !matches!(source, SourceKind::Git | SourceKind::Link) {
+            inventory.warnings.push(warning(node, format!("`{}` has no version", node.location)));
+        }
+        let name = names[position];
+        let version = node.version.as_deref().unwrap_or("");
+        let slot = *by_identity.entry((name, version, source)).or_insert_with(|| {
+            inventory.packages.push(new_package(node, name, version, source));
+            edges.push(Vec::new());
+            inventory.packages.len() - 1
+        });
+        let package = &mut inventory.packages[slot];
+        // Flags: a package is dev (optional) only if every copy is.
+        let (dev, optional) = flags(node);
+        package.dev &= dev;
+        package.optional &= optional;
+        if package.line.is_none() {
+            package.line = node.line;
+        }
+        if package.integrity.is_none() {
+            package.integrity = node.integrity.as_deref().map(str::to_string);
+        }
+        let paths = std::iter::once(position).chain(links.iter().copied());
+        for path_node in paths {
+            let location = tree.nodes[path_node].location.as_ref();
+            package.paths.push(location.to_string());
+            if is_inside_node_modules(location) {
+                let installed_as = folder_name(location);
+                if installed_as != name && !package.aliases.iter().any(|alias| alias == installed_as) {
+                    package.aliases.push(installed_as.to_string());
+                }
+            }
+        }
+        let names = node.dependencies.iter().map(|name| name.as_ref());
+        tree.resolve_into(position, names, &mut edges[slot], &mut buffer);
+    }
+    let ids = Ids::new(nodes, &names);
+    for (package, targets) in inventory.packages.iter_mut().zip(edges) {
+        package.dependencies = ids.of(targets);
     }
 
     if !hidden {
-        if let Some(&root) = tree.index.get("") {
-            let node = &nodes[root];
+        if let Some(&position) = tree.index.get("") {
+            let node = &nodes[position];
             inventory.importers.push(Importer {
                 path: String::new(),
                 name: node.name.as_deref().map(str::to_string),
-                dependencies: importer_dependencies(&tree, node, &mut buffer),
+                dependencies: importer_dependencies(&tree, &ids, position, &mut buffer),
             });
         }
     }
-    for member in &members {
+    let mut members: Vec<&str> = members.into_iter().collect();
+    members.sort_unstable();
+    for member in members {
         if let Some(&position) = tree.index.get(member) {
             let node = &nodes[position];
             inventory.importers.push(Importer {
                 path: node.location.to_string(),
                 name: Some(package_name(node).to_string()),
-                dependencies: importer_dependencies(&tree, node, &mut buffer),
+                dependencies: importer_dependencies(&tree, &ids, position, &mut buffer),
             });
         }
     }
     inventory
 }
 
-fn importer_dependencies(tree: &Tree<'_, '_>, node: &Node<'_>, buffer: &mut String) -> Vec<PackageId> {
-    let names = node
-        .dependencies
-        .iter()
-        .chain(&node.dev_dependencies)
-        .map(|name| name.as_ref());
-    tree.resolve_all(&node.location, names, buffer)
+fn importer_dependencies(tree: &Tree<'_, '_>, ids: &Ids, position: usize, buffer: &mut String) -> Vec<PackageId> {
+    let node = &tree.nodes[position];
+    let names = node.dependencies.iter().chain(&node.dev_dependencies).map(|name| name.as_ref());
+    let mut targets = Vec::new();
+    tree.resolve_into(position, names, &mut targets, buffer);
+    ids.of(targets)
 }
 
 fn warning(node: &Node<'_>, message: String) -> Warning {
-    Warning {
-        message,
-        line: node.line,
+    Warning { message, line: node.line }
+}
+
+/// `dev` and `optional` as npm uses them for `--omit`: a `devOptional`
+/// package is dropped only when both dev and optional are omitted, so it is
+/// neither.
+fn flags(node: &Node<'_>) -> (bool, bool) {
+    (node.dev && !node.dev_optional, node.optional && !node.dev_optional)
+}
+
+/// Where a package comes from, and a warning when `resolved` is unrecognisable.
+fn source_of(node: &Node<'_>, links: &[usize]) -> (SourceKind, Option<String>) {
+    if let Some(source) = node.source {
+        return (source, None);
+    }
+    // A linked folder, or one outside any node_modules: a local directory.
+    if !links.is_empty() || !is_inside_node_modules(&node.location) {
+        return (SourceKind::Link, None);
+    }
+    match node.resolved.as_deref() {
+        None => (SourceKind::Registry, None),
+        Some(resolved) => match spec::source_of_resolved(resolved) {
+            Some(source) => (source, None),
+            None => (
+                SourceKind::Registry,
+                Some(format!("`{}`: unrecognised `resolved` value `{resolved}`", node.location)),
+            ),
+        },
     }
 }
 
-fn package(
-    tree: &Tree<'_, '_>,
-    position: usize,
-    links: &[usize],
-    warnings: &mut Vec<Warning>,
-    buffer: &mut String,
-) -> Package {
-    let node = &tree.nodes[position];
-    let name = package_name(node);
-    let mut package = Package::new(name, node.version.as_deref().unwrap_or(""));
-    package.integrity = node.integrity.as_deref().map(str::to_string);
-    package.line = node.line;
-    package.dev = node.dev && !node.dev_optional;
-    package.optional = node.optional && !node.dev_optional;
-
-    let local_directory = !links.is_empty() || !is_inside_node_modules(&node.location);
-    package.source = match (node.source, node.resolved.as_deref()) {
-        (Some(source), _) => source,
-        _ if local_directory => SourceKind::Link,
-        (None, None) => SourceKind::Registry,
-        (None, Some(resolved)) => spec::source_of_resolved(resolved).unwrap_or_else(|| {
-            warnings.push(warning(
-                node,
-                format!("`{}`: unrecognised `resolved` value `{resolved}`", node.location),
-            ));
-            SourceKind::Registry
-        }),
-    };
+fn new_package(node: &Node<'_>, name: &str, version: &str, source: SourceKind) -> Package {
+    let mut package = Package::new(name, version);
+    package.source = source;
+    package.dev = true;
+    package.optional = true;
     package.resolved = match node.resolved.as_deref() {
         Some(resolved) => Some(resolved.to_string()),
-        None if package.source == SourceKind::Link => Some(format!("file:{}", node.location)),
+        None if source == SourceKind::Link => Some(format!("file:{}", node.location)),
         None => None,
     };
-    if node.version.is_none() && !matches!(package.source, SourceKind::Git | SourceKind::Link) {
-        warnings.push(warning(node, format!("`{}` has no version", node.location)));
-    }
-
-    package.paths.push(node.location.to_string());
-    for &link in links {
-        package.paths.push(tree.nodes[link].location.to_string());
-    }
-    for location in &package.paths {
-        if is_inside_node_modules(location) {
-            let installed_as = folder_name(location);
-            if installed_as != name {
-                package.aliases.push(installed_as.to_string());
-            }
-        }
-    }
-    let names = node.dependencies.iter().map(|name| name.as_ref());
-    package.dependencies = tree.resolve_all(&node.location, names, buffer);
     package
 }
 
@@ -525,7 +624,8 @@ mod tests {
         assert_eq!(folder_name("packages/x"), "x");
         assert_eq!(folder_name("packages/@s/x"), "@s/x");
         assert_eq!(folder_name("../lib"), "lib");
-        assert_eq!(folder_name("node_modules/x-node_modules/y"), "x-node_modules/y");
+        assert_eq!(folder_name("../m/node_modules/n/o"), "o");
+        assert_eq!(folder_name("node_modules/.pnpm/registry.npmjs.org/a/1.0.0"), "1.0.0");
     }
 
     #[test]

@@ -1,63 +1,41 @@
-//! Line numbers of lockfile entries, found without a positional JSON parser.
+//! Line numbers of lockfile entries without a positional JSON parser.
 //!
-//! serde_json does not report where a value starts, so one pass over the text
-//! collects every line that opens an object under a key (`"key": {`), in
-//! document order. Entries are then visited in document order too and matched
-//! against that list with a cursor that only moves forward, so the whole
-//! lookup is linear. npm always pretty-prints lockfiles with one key per line;
-//! for a minified file the lookahead bound keeps the cost linear and the lines
-//! are simply unknown.
+//! serde_json does not report where a value starts, but an object key without
+//! escapes is deserialised as a slice of the input itself, so its address
+//! gives its byte offset. Entries are visited in document order, so the
+//! newlines before each key are counted incrementally: one pass over the text
+//! in total, whatever the layout (a minified lockfile is all line 1). A key
+//! that had escapes was copied and simply gets no line.
 
-/// How many object-opening lines may sit between two consecutive entries
-/// (nested `engines`, `bin`, `funding`, `peerDependenciesMeta` objects).
-const LOOKAHEAD: usize = 512;
-
-pub(super) struct KeyLines<'t> {
-    keys: Vec<(&'t str, u32)>,
-    cursor: usize,
+pub(super) struct LineIndex<'t> {
+    text: &'t str,
+    /// Byte offset up to which newlines are counted, and the line there.
+    offset: usize,
+    line: u32,
 }
 
-impl<'t> KeyLines<'t> {
-    pub(super) fn scan(text: &'t str) -> Self {
-        let mut keys = Vec::new();
-        for (index, line) in text.split('\n').enumerate() {
-            let Some(key) = object_key(line) else { continue };
-            let Ok(number) = u32::try_from(index + 1) else { break };
-            keys.push((key, number));
-        }
-        KeyLines { keys, cursor: 0 }
+impl<'t> LineIndex<'t> {
+    pub(super) fn new(text: &'t str) -> Self {
+        LineIndex { text, offset: 0, line: 1 }
     }
 
-    /// The line of the next object opened under `key`, at or after the cursor.
-    pub(super) fn next(&mut self, key: &str) -> Option<u32> {
-        let end = self.keys.len().min(self.cursor.saturating_add(LOOKAHEAD));
-        let start = self.cursor.min(end);
-        let offset = self.keys[start..end]
-            .iter()
-            .position(|(candidate, _)| *candidate == key)?;
-        let (_, line) = self.keys[start + offset];
-        self.cursor = start + offset + 1;
-        Some(line)
-    }
-}
-
-/// `key` when the line is `  "key": {` (raw text between the quotes: keys with
-/// escapes will not match their unescaped form, and just get no line).
-fn object_key(line: &str) -> Option<&str> {
-    let trimmed = line.trim_start();
-    let rest = trimmed.strip_prefix('"')?;
-    let bytes = rest.as_bytes();
-    let mut index = 0;
-    while index < bytes.len() {
-        match bytes[index] {
-            b'\\' => index += 2,
-            b'"' => break,
-            _ => index += 1,
+    /// The 1-based line on which `key` starts, when `key` is a slice of the text.
+    pub(super) fn line_of(&mut self, key: &str) -> Option<u32> {
+        let start = self.text.as_ptr() as usize;
+        let offset = (key.as_ptr() as usize).checked_sub(start)?;
+        if offset > self.text.len() || offset + key.len() > self.text.len() {
+            return None;
         }
+        if offset < self.offset {
+            // Out of document order (not expected): count again from the top.
+            self.offset = 0;
+            self.line = 1;
+        }
+        let newlines = self.text.as_bytes()[self.offset..offset].iter().filter(|byte| **byte == b'\n').count();
+        self.line = self.line.saturating_add(u32::try_from(newlines).unwrap_or(u32::MAX));
+        self.offset = offset;
+        Some(self.line)
     }
-    let key = rest.get(..index)?;
-    let after = rest.get(index + 1..)?.trim_start().strip_prefix(':')?.trim_start();
-    after.starts_with('{').then_some(key)
 }
 
 #[cfg(test)]
@@ -65,17 +43,14 @@ mod tests {
     use super::*;
 
     #[test]
-    fn finds_entries_in_order_and_skips_nested_objects() {
-        let text = "{\n  \"packages\": {\n    \"\": {\n      \"engines\": {\n      }\n    },\n    \"node_modules/a\": {\n    }\n  }\n}\n";
-        let mut lines = KeyLines::scan(text);
-        assert_eq!(lines.next(""), Some(3));
-        assert_eq!(lines.next("node_modules/a"), Some(7));
-        assert_eq!(lines.next("node_modules/a"), None);
-    }
-
-    #[test]
-    fn minified_text_has_one_candidate() {
-        let mut lines = KeyLines::scan("{\"packages\":{\"\":{}}}");
-        assert_eq!(lines.next(""), None);
+    fn lines_of_slices_in_order() {
+        let text = "{\n  \"a\": {\n  },\n  \"b\": {}\n}";
+        let mut lines = LineIndex::new(text);
+        let a = text.find("a\"").map(|at| &text[at..at + 1]).unwrap_or_default();
+        let b = text.find("b\"").map(|at| &text[at..at + 1]).unwrap_or_default();
+        assert_eq!(lines.line_of(a), Some(2));
+        assert_eq!(lines.line_of(b), Some(4));
+        assert_eq!(lines.line_of(a), Some(2), "going back recounts");
+        assert_eq!(lines.line_of("not from the text"), None);
     }
 }

@@ -412,7 +412,11 @@ impl<'de> Kind<'de> for EntryKind {
             match key.as_ref() {
                 "name" => entry.name = entry.text(&key, map.next_value_seed(lenient::<TextKind>())?),
                 "version" => entry.version = entry.text(&key, map.next_value_seed(lenient::<TextKind>())?),
-                "resolved" => entry.resolved = entry.text(&key, map.next_value_seed(lenient::<TextKind>())?),
+                "resolved" => {
+                    // npm 5 wrote `"resolved": false` for bundled dependencies: no URL.
+                    let value = map.next_value_seed(lenient::<TextKind>())?;
+                    entry.resolved = if value == Err("a boolean") { None } else { entry.text(&key, value) };
+                }
                 "integrity" => entry.integrity = entry.text(&key, map.next_value_seed(lenient::<TextKind>())?),
                 "from" => entry.from = entry.text(&key, map.next_value_seed(lenient::<TextKind>())?),
                 "link" => entry.link = entry.flag(&key, map.next_value_seed(lenient::<FlagKind>())?),

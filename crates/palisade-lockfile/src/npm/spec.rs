@@ -146,10 +146,15 @@ pub(super) fn is_git(text: &str) -> bool {
     if let Some(rest) = text.strip_prefix("https://").or_else(|| text.strip_prefix("http://")) {
         // `https://github.com/user/repo(.git)(#ref)` is a hosted git repo,
         // `https://github.com/user/repo/archive/x.tar.gz` a plain tarball.
+        let host_end = rest.find('/').unwrap_or(rest.len());
+        let host = &rest[..host_end];
+        let host = host.rsplit('@').next().unwrap_or(host);
+        if !HOSTED_HOSTS.contains(&host) {
+            return false;
+        }
         let without_ref = rest.split('#').next().unwrap_or(rest);
         let mut segments = without_ref.split('/');
-        let host = segments.next().unwrap_or("");
-        let host = host.rsplit('@').next().unwrap_or(host);
+        let _host = segments.next();
         let path: Vec<&str> = segments.filter(|segment| !segment.is_empty()).collect();
         return HOSTED_HOSTS.contains(&host) && path.len() == 2;
     }
@@ -170,14 +175,15 @@ fn is_github_shorthand(text: &str) -> bool {
 /// Where a `resolved` value of a v2/v3 entry points; `None` when it is
 /// nothing npm writes.
 pub(super) fn source_of_resolved(resolved: &str) -> Option<SourceKind> {
+    // Registry tarballs are nearly every entry: settle them first.
+    if resolved.starts_with("https://") || resolved.starts_with("http://") {
+        return Some(if is_git(resolved) { SourceKind::Git } else { source_of_url(resolved) });
+    }
     if resolved.starts_with("file:") {
         return Some(SourceKind::File);
     }
     if is_git(resolved) {
         return Some(SourceKind::Git);
-    }
-    if resolved.starts_with("http://") || resolved.starts_with("https://") {
-        return Some(source_of_url(resolved));
     }
     None
 }

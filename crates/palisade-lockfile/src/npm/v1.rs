@@ -13,7 +13,7 @@ use std::borrow::Cow;
 
 use palisade_core::SourceKind;
 
-use super::lines::KeyLines;
+use super::lines::LineIndex;
 use super::model::Entry;
 use super::spec::{self, Spec};
 use super::Node;
@@ -23,7 +23,7 @@ pub(super) fn flatten<'a>(
     parent_location: &str,
     children: Vec<(Cow<'a, str>, Entry<'a>)>,
     nodes: &mut Vec<Node<'a>>,
-    lines: &mut KeyLines<'_>,
+    lines: &mut LineIndex<'_>,
 ) {
     for (name, entry) in children {
         let location = if parent_location.is_empty() {
@@ -31,7 +31,7 @@ pub(super) fn flatten<'a>(
         } else {
             format!("{parent_location}/node_modules/{name}")
         };
-        let line = lines.next(&name);
+        let line = lines.line_of(&name);
         convert(&name, location, line, entry, nodes, lines);
     }
 }
@@ -44,7 +44,7 @@ fn convert<'a>(
     line: Option<u32>,
     mut entry: Entry<'a>,
     nodes: &mut Vec<Node<'a>>,
-    lines: &mut KeyLines<'_>,
+    lines: &mut LineIndex<'_>,
 ) {
     let children = std::mem::take(&mut entry.children);
     if let Some(found) = entry.malformed {
