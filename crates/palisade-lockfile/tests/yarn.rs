@@ -150,6 +150,37 @@ fn entries_that_cannot_be_understood_are_warnings_not_silence() {
 }
 
 #[test]
+fn crlf_line_endings_and_a_byte_order_mark_are_accepted() {
+    let classic = fixture("multi-specifier.v1.lock");
+    let expected = extract("yarn.lock", &classic).expect("valid");
+    let windows = format!("\u{feff}{}", classic.replace('\n', "\r\n"));
+    assert_eq!(
+        extract("yarn.lock", &windows).expect("valid").packages,
+        expected.packages
+    );
+
+    let berry = fixture("patch.berry-v6.lock");
+    let expected = extract("yarn.lock", &berry).expect("valid");
+    let windows = format!("\u{feff}{}", berry.replace('\n', "\r\n"));
+    assert_eq!(
+        extract("yarn.lock", &windows).expect("valid").packages,
+        expected.packages
+    );
+}
+
+#[test]
+fn a_key_listing_many_packages_stays_linear() {
+    let mut text = String::from("# yarn lockfile v1\n\n");
+    let keys: Vec<String> = (0..20_000).map(|index| format!("\"p{index}@^1\"")).collect();
+    text.push_str(&keys.join(", "));
+    text.push_str(":\n  version \"1.0.0\"\n");
+    let started = std::time::Instant::now();
+    let inventory = extract("yarn.lock", &text).expect("valid");
+    assert_eq!(inventory.packages.len(), 20_000);
+    assert!(started.elapsed() < std::time::Duration::from_secs(5));
+}
+
+#[test]
 fn merge_conflicts_are_syntax_errors() {
     let text = "# yarn lockfile v1\n\n<<<<<<< HEAD\na@^1:\n  version \"1.0.0\"\n=======\n";
     let error = extract("yarn.lock", text).expect_err("conflict");

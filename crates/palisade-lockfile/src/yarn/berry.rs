@@ -393,7 +393,7 @@ fn interpret_entry<'a>(field: Field<'a>, entries: &mut Vec<Entry<'a>>, warnings:
     let mut version = None;
     let mut resolution = None;
     let mut dependencies = Vec::new();
-    let mut optional_names: Vec<&str> = Vec::new();
+    let mut optional_names: std::collections::HashSet<&str> = std::collections::HashSet::new();
     for item in &body {
         match (item.keys.first(), &item.value) {
             ("version", Value::Scalar(text)) => version = Some(text.to_string()),
@@ -412,18 +412,19 @@ fn interpret_entry<'a>(field: Field<'a>, entries: &mut Vec<Entry<'a>>, warnings:
                         .iter()
                         .any(|flag| flag.keys.first() == "optional" && flag.value.as_scalar() == Some("true"));
                     if optional {
-                        optional_names.push(meta.keys.first());
+                        // Keys are names, or `name@version` for one version.
+                        let meta_key = meta.keys.first();
+                        optional_names.insert(split_descriptor(meta_key).map_or(meta_key, |(name, _)| name));
                     }
                 }
             }
             _ => {}
         }
     }
-    // `dependenciesMeta` keys are names, or `name@version` for one version.
-    for dependency in &mut dependencies {
-        dependency.2 = optional_names
-            .iter()
-            .any(|meta| *meta == dependency.0 || split_descriptor(meta).is_some_and(|(name, _)| name == dependency.0));
+    if !optional_names.is_empty() {
+        for dependency in &mut dependencies {
+            dependency.2 = optional_names.contains(dependency.0.as_ref());
+        }
     }
 
     let descriptors: Vec<Cow<'a, str>> = match &key {

@@ -363,6 +363,7 @@ fn interpret_entry<'a>(field: Field<'a>, entries: &mut Vec<Entry<'a>>, warnings:
 
     // Group descriptors by the real package name they resolve to.
     let mut groups: Vec<(String, Vec<Cow<'a, str>>, Vec<String>)> = Vec::with_capacity(1);
+    let mut group_index_by_name: Option<std::collections::HashMap<String, usize>> = None;
     for descriptor in field.keys.iter() {
         let Some((name, range)) = split_descriptor(descriptor) else {
             warnings.push(Warning::at_line(
@@ -372,10 +373,27 @@ fn interpret_entry<'a>(field: Field<'a>, entries: &mut Vec<Entry<'a>>, warnings:
             continue;
         };
         let real_name = aliased_name(range).unwrap_or(name);
-        let group_index = match groups.iter().position(|group| group.0 == real_name) {
+        // Yarn writes one name per entry; a hostile key listing thousands
+        // must not make this quadratic.
+        let found = match &group_index_by_name {
+            Some(index) => index.get(real_name).copied(),
+            None => groups.iter().position(|group| group.0 == real_name),
+        };
+        let group_index = match found {
             Some(found) => found,
             None => {
                 groups.push((real_name.to_string(), Vec::new(), Vec::new()));
+                if let Some(index) = &mut group_index_by_name {
+                    index.insert(real_name.to_string(), groups.len() - 1);
+                } else if groups.len() >= 16 {
+                    group_index_by_name = Some(
+                        groups
+                            .iter()
+                            .enumerate()
+                            .map(|(at, group)| (group.0.clone(), at))
+                            .collect(),
+                    );
+                }
                 groups.len() - 1
             }
         };
