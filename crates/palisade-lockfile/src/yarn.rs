@@ -352,6 +352,7 @@ fn assemble(mut inventory: Inventory, entries: Vec<Entry<'_>>, berry: bool) -> I
         })
         .collect();
 
+    inventory.packages.reserve(entries.len());
     for ((entry, dependencies), is_optional) in entries.into_iter().zip(resolved_edges).zip(optional) {
         match entry.kind {
             EntryKind::Package(mut package) => {

@@ -33,17 +33,20 @@ pub(super) fn header_version(text: &str) -> Option<&str> {
 }
 
 pub(super) fn extract(display_path: &str, text: &str) -> Result<Inventory, LockfileError> {
-    let fields = parse(text).map_err(|error| LockfileError::Syntax {
+    let mut inventory = Inventory::new(display_path, "yarn-v1");
+    // Every entry has a `version` line: a cheap, close upper bound.
+    let mut entries = Vec::with_capacity(text.matches("\n  version ").count());
+    // Entries are interpreted as soon as their block closes, so the syntax
+    // tree of the whole file never exists at once.
+    parse_streaming(text, |field| {
+        interpret_entry(field, &mut entries, &mut inventory.warnings)
+    })
+    .map_err(|error| LockfileError::Syntax {
         path: display_path.to_string(),
         line: error.line,
         column: error.column,
         message: error.message,
     })?;
-    let mut inventory = Inventory::new(display_path, "yarn-v1");
-    let mut entries = Vec::with_capacity(fields.len());
-    for field in fields {
-        interpret_entry(field, &mut entries, &mut inventory.warnings);
-    }
     Ok(super::assemble(inventory, entries, false))
 }
 
@@ -70,7 +73,15 @@ struct Frame<'a> {
 }
 
 /// Parse the whole file into its top-level fields.
+#[cfg(test)]
 fn parse(text: &str) -> Result<Vec<Field<'_>>, SyntaxError> {
+    let mut fields = Vec::new();
+    parse_streaming(text, |field| fields.push(field))?;
+    Ok(fields)
+}
+
+/// Parse the file, handing each top-level field to `on_field` when it is complete.
+fn parse_streaming<'a>(text: &'a str, mut on_field: impl FnMut(Field<'a>)) -> Result<(), SyntaxError> {
     let mut stack: Vec<Frame> = vec![Frame {
         keys: Keys::one(Cow::Borrowed("")),
         line: 0,
@@ -113,7 +124,7 @@ fn parse(text: &str) -> Result<Vec<Field<'_>>, SyntaxError> {
             return Err(syntax_error(line_number, indent + 1, "unexpected indentation"));
         }
         for _ in level..depth {
-            close_frame(&mut stack);
+            close_frame(&mut stack, &mut on_field);
         }
         let parsed = parse_line(rest, line_number, indent)?;
         let line_u32 = u32::try_from(line_number).unwrap_or(u32::MAX);
@@ -129,33 +140,41 @@ fn parse(text: &str) -> Result<Vec<Field<'_>>, SyntaxError> {
                 });
             }
             Line::Scalar(keys, value) => {
-                if let Some(frame) = stack.last_mut() {
-                    frame.fields.push(Field {
-                        keys,
-                        line: line_u32,
-                        value: Value::Scalar(value),
-                    });
+                let field = Field {
+                    keys,
+                    line: line_u32,
+                    value: Value::Scalar(value),
+                };
+                let nested = stack.len() > 1;
+                match stack.last_mut() {
+                    Some(frame) if nested => frame.fields.push(field),
+                    _ => on_field(field),
                 }
             }
         }
     }
     while stack.len() > 1 {
-        close_frame(&mut stack);
+        close_frame(&mut stack, &mut on_field);
     }
-    Ok(stack.pop().map(|frame| frame.fields).unwrap_or_default())
+    Ok(())
 }
 
-fn close_frame(stack: &mut Vec<Frame<'_>>) {
+/// Close the innermost block: it becomes a field of its parent, or a finished
+/// top-level field.
+fn close_frame<'a>(stack: &mut Vec<Frame<'a>>, on_field: &mut impl FnMut(Field<'a>)) {
     if stack.len() < 2 {
         return;
     }
     if let Some(frame) = stack.pop() {
-        if let Some(parent) = stack.last_mut() {
-            parent.fields.push(Field {
-                keys: frame.keys,
-                line: frame.line,
-                value: Value::Map(frame.fields),
-            });
+        let field = Field {
+            keys: frame.keys,
+            line: frame.line,
+            value: Value::Map(frame.fields),
+        };
+        let nested = stack.len() > 1;
+        match stack.last_mut() {
+            Some(parent) if nested => parent.fields.push(field),
+            _ => on_field(field),
         }
     }
 }
