@@ -58,6 +58,21 @@ fn check(fixture: &Path) -> Result<(), String> {
         actual.len(),
         inventory.importers.len()
     );
+    let mut sources = std::collections::BTreeMap::new();
+    for package in &inventory.packages {
+        *sources.entry(package.source.as_str()).or_insert(0usize) += 1;
+        let from_public_registry = package.resolved.as_deref().is_some_and(|resolved| {
+            resolved.starts_with("https://registry.yarnpkg.com/") || resolved.starts_with("https://registry.npmjs.org/")
+        });
+        if from_public_registry && package.source != palisade_core::SourceKind::Registry {
+            return Err(format!(
+                "{name}: {} resolves from the registry but is {}",
+                package.id(),
+                package.source
+            ));
+        }
+    }
+    eprintln!("  sources: {sources:?}");
     if !missing.is_empty() || !extra.is_empty() {
         return Err(format!(
             "{name}: differs from {}:\n  missing ({}): {missing:?}\n  extra ({}): {extra:?}",

@@ -445,7 +445,7 @@ fn interpret_entry<'a>(field: Field<'a>, entries: &mut Vec<Entry<'a>>, warnings:
                 version.clone()
             },
         );
-        package.source = classify(&ranges, resolved.as_deref());
+        package.source = classify(&ranges, resolved.as_deref(), &package.name, &package.version);
         package.resolved = take(&mut resolved);
         package.integrity = take(&mut integrity);
         package.paths = vec![descriptors.join(", ")];
@@ -482,7 +482,7 @@ fn aliased_name(range: &str) -> Option<&str> {
 }
 
 /// Where a classic entry comes from, from its ranges and `resolved` URL.
-fn classify(ranges: &[&str], resolved: Option<&str>) -> SourceKind {
+fn classify(ranges: &[&str], resolved: Option<&str>, name: &str, version: &str) -> SourceKind {
     for range in ranges {
         if range.starts_with("npm:") {
             continue;
@@ -507,13 +507,17 @@ fn classify(ranges: &[&str], resolved: Option<&str>) -> SourceKind {
         return SourceKind::Git;
     }
     if resolved.starts_with("http://") || resolved.starts_with("https://") {
-        // Registry tarballs live at `<registry>/<name>/-/<name>-<version>.tgz`;
-        // a URL range means the user pointed at a tarball directly.
+        // npm-style registries serve `<registry>/<name>/-/<name>-<version>.tgz`;
+        // GitHub Packages serves `…/download/<name>/<version>/<hash>`. A URL
+        // range means the user pointed at a tarball directly.
         let url_range = ranges
             .iter()
             .any(|range| range.starts_with("http://") || range.starts_with("https://"));
         let url = resolved.split('#').next().unwrap_or(resolved);
-        if !url_range && url.contains("/-/") && url.ends_with(".tgz") {
+        let registry_layout = (url.contains("/-/") && url.ends_with(".tgz"))
+            || url.contains(&format!("/{name}/{version}/"))
+            || url.contains(&format!("/{}/{version}/", name.replace('/', "%2f")));
+        if !url_range && registry_layout {
             return SourceKind::Registry;
         }
         return SourceKind::Tarball;
