@@ -24,15 +24,17 @@ mod keys;
 mod legacy;
 mod text;
 mod v9;
+mod yaml;
 
 use std::collections::{HashMap, VecDeque};
 
 use palisade_core::{Importer, Inventory, Package, PackageId, SourceKind, Warning};
 use serde::Deserialize;
-use serde_norway::{Mapping, Value};
+use serde_norway::Value;
 
 use crate::LockfileError;
 use text::{LineIndex, Section};
+use yaml::{Map, Node};
 
 const SUPPORTED: &str = "5.x, 6.x, 9.x";
 
@@ -111,8 +113,13 @@ pub(crate) fn extract(display_path: &str, contents: &str) -> Result<Inventory, L
     Ok(inventory)
 }
 
-/// Every YAML document of the file (pnpm 11 writes two).
-fn parse_documents(display_path: &str, contents: &str) -> Result<Vec<Value>, LockfileError> {
+/// Every YAML document of the file (pnpm 11 writes two): by the fast
+/// subset parser when the file is in the shape pnpm writes, else by
+/// serde_norway, which also reports syntax errors with their position.
+fn parse_documents<'a>(display_path: &str, contents: &'a str) -> Result<Vec<Node<'a>>, LockfileError> {
+    if let Ok(documents) = yaml::parse_fast(contents) {
+        return Ok(documents);
+    }
     let mut documents = Vec::new();
     for document in serde_norway::Deserializer::from_str(contents) {
         let value = Value::deserialize(document).map_err(|error| {
@@ -132,19 +139,15 @@ fn parse_documents(display_path: &str, contents: &str) -> Result<Vec<Value>, Loc
                 message,
             }
         })?;
-        documents.push(value);
+        documents.push(Node::from_value(value));
     }
     Ok(documents)
 }
 
 /// `lockfileVersion` is a number in 5.x (`5.4`) and a string since
 /// (`'6.0'`, `'9.0'`, `'5.4-inlineSpecifiers'`).
-fn version_text(version: &Value) -> String {
-    match version {
-        Value::String(text) => text.clone(),
-        Value::Number(number) => number.to_string(),
-        other => serde_norway::to_string(other).unwrap_or_default().trim().to_string(),
-    }
+fn version_text(version: &Node<'_>) -> String {
+    version.scalar_text().unwrap_or("(not a scalar)").to_string()
 }
 
 fn major_version(version: &str) -> Option<u32> {
@@ -155,7 +158,7 @@ fn major_version(version: &str) -> Option<u32> {
 /// Where in the file a document sits, for line numbers.
 pub(crate) struct DocumentContext<'a> {
     document: usize,
-    lines: &'a LineIndex,
+    lines: &'a LineIndex<'a>,
 }
 
 impl DocumentContext<'_> {
@@ -168,7 +171,7 @@ impl DocumentContext<'_> {
 /// settled and edges resolved to name@version.
 #[derive(Default)]
 pub(crate) struct Graph {
-    nodes: Vec<Node>,
+    nodes: Vec<GraphNode>,
     by_key: HashMap<String, usize>,
     importers: Vec<ImporterNode>,
     warnings: Vec<Warning>,
@@ -178,7 +181,7 @@ pub(crate) struct Graph {
     env_document: bool,
 }
 
-pub(crate) struct Node {
+pub(crate) struct GraphNode {
     key: String,
     package: Package,
     edges: Vec<Edge>,
@@ -206,94 +209,91 @@ impl Graph {
     fn add(&mut self, key: String, package: Package, edges: Vec<Edge>) {
         let index = self.nodes.len();
         self.by_key.insert(key.clone(), index);
-        self.nodes.push(Node { key, package, edges });
+        self.nodes.push(GraphNode { key, package, edges });
     }
 
-    fn finish(mut self, inventory: &mut Inventory) {
-        if self.compute_dev {
-            self.compute_dev_flags();
-        }
-        let ids: Vec<PackageId> = self.nodes.iter().map(|node| node.package.id()).collect();
-        let mut aliases: Vec<Vec<String>> = vec![Vec::new(); self.nodes.len()];
+    fn finish(self, inventory: &mut Inventory) {
+        let Graph {
+            mut nodes,
+            by_key,
+            importers,
+            warnings,
+            compute_dev,
+            env_document,
+        } = self;
+        // Resolve every edge once; a name that differs from the target's is
+        // an alias the target is installed under.
+        let mut aliases: Vec<Vec<String>> = vec![Vec::new(); nodes.len()];
         let mut resolve = |name: &str, target: &str| -> Option<usize> {
-            let index = *self.by_key.get(target)?;
-            if self.nodes[index].package.name != name {
+            let index = *by_key.get(target)?;
+            if nodes[index].package.name != name {
                 aliases[index].push(name.to_string());
             }
             Some(index)
         };
-        let mut importers = Vec::new();
-        for importer in &self.importers {
-            let dependencies = importer
-                .edges
-                .iter()
-                .filter_map(|(name, target, _)| resolve(name, target))
-                .map(|index| ids[index].clone())
-                .collect();
-            if !self.env_document {
-                importers.push(Importer {
-                    path: importer.path.clone(),
-                    name: None,
-                    dependencies,
-                });
-            }
-        }
-        let mut dependencies: Vec<Vec<PackageId>> = Vec::with_capacity(self.nodes.len());
-        for node in &self.nodes {
-            dependencies.push(
+        let importer_targets: Vec<Vec<(usize, DependencyKind)>> = importers
+            .iter()
+            .map(|importer| {
+                importer
+                    .edges
+                    .iter()
+                    .filter_map(|(name, target, kind)| resolve(name, target).map(|index| (index, *kind)))
+                    .collect()
+            })
+            .collect();
+        let node_targets: Vec<Vec<usize>> = nodes
+            .iter()
+            .map(|node| {
                 node.edges
                     .iter()
                     .filter_map(|edge| resolve(&edge.name, &edge.target))
-                    .map(|index| ids[index].clone())
-                    .collect(),
-            );
+                    .collect()
+            })
+            .collect();
+
+        if compute_dev {
+            // Dev when no production or optional dependency of any importer
+            // reaches the package, but a dev dependency does.
+            let reachable = |development: bool| {
+                let mut seen = vec![false; nodes.len()];
+                let mut queue: VecDeque<usize> = importer_targets
+                    .iter()
+                    .flatten()
+                    .filter(|(_, kind)| (*kind == DependencyKind::Development) == development)
+                    .map(|(index, _)| *index)
+                    .collect();
+                while let Some(index) = queue.pop_front() {
+                    if std::mem::replace(&mut seen[index], true) {
+                        continue;
+                    }
+                    queue.extend(node_targets[index].iter().filter(|next| !seen[**next]));
+                }
+                seen
+            };
+            let production = reachable(false);
+            let development = reachable(true);
+            for (index, node) in nodes.iter_mut().enumerate() {
+                node.package.dev = development[index] && !production[index];
+            }
         }
-        for ((mut node, node_dependencies), node_aliases) in self.nodes.into_iter().zip(dependencies).zip(aliases) {
-            node.package.dependencies = node_dependencies;
+
+        let ids: Vec<PackageId> = nodes.iter().map(|node| node.package.id()).collect();
+        if !env_document {
+            for (importer, targets) in importers.into_iter().zip(&importer_targets) {
+                inventory.importers.push(Importer {
+                    path: importer.path,
+                    name: None,
+                    dependencies: targets.iter().map(|(index, _)| ids[*index].clone()).collect(),
+                });
+            }
+        }
+        for ((mut node, targets), node_aliases) in nodes.into_iter().zip(&node_targets).zip(aliases) {
+            node.package.dependencies = targets.iter().map(|index| ids[*index].clone()).collect();
             node.package.aliases = node_aliases;
             node.package.paths = vec![node.key];
             inventory.packages.push(node.package);
         }
-        inventory.importers.extend(importers);
-        inventory.warnings.extend(self.warnings);
-    }
-
-    /// A package is dev when no production or optional dependency of any
-    /// importer reaches it, but a dev dependency does.
-    fn compute_dev_flags(&mut self) {
-        let production = self.reachable(|kind| kind != DependencyKind::Development);
-        let development = self.reachable(|kind| kind == DependencyKind::Development);
-        for (index, node) in self.nodes.iter_mut().enumerate() {
-            node.package.dev = development[index] && !production[index];
-        }
-    }
-
-    fn reachable(&self, root_filter: impl Fn(DependencyKind) -> bool) -> Vec<bool> {
-        let mut seen = vec![false; self.nodes.len()];
-        let mut queue = VecDeque::new();
-        for importer in &self.importers {
-            for (_, target, kind) in &importer.edges {
-                if root_filter(*kind) {
-                    if let Some(&index) = self.by_key.get(target) {
-                        queue.push_back(index);
-                    }
-                }
-            }
-        }
-        while let Some(index) = queue.pop_front() {
-            if seen[index] {
-                continue;
-            }
-            seen[index] = true;
-            for edge in &self.nodes[index].edges {
-                if let Some(&next) = self.by_key.get(&edge.target) {
-                    if !seen[next] {
-                        queue.push_back(next);
-                    }
-                }
-            }
-        }
-        seen
+        inventory.warnings.extend(warnings);
     }
 }
 
@@ -301,7 +301,7 @@ impl Graph {
 /// `registry_shaped` says the key spells a plain semver version, i.e. pnpm
 /// resolved it from a registry; a `tarball` field there is the registry's
 /// tarball URL, not a remote-tarball dependency.
-fn classify(resolution: Option<&Mapping>, registry_shaped: bool, key_version: &str) -> (SourceKind, Option<String>) {
+fn classify(resolution: Option<&Map<'_>>, registry_shaped: bool, key_version: &str) -> (SourceKind, Option<String>) {
     if key_version.starts_with("file:") {
         let resolved = resolution
             .and_then(|r| string(r, "directory").or_else(|| string(r, "tarball")))
@@ -329,7 +329,7 @@ fn classify(resolution: Option<&Mapping>, registry_shaped: bool, key_version: &s
     if let Some(tarball) = string(resolution, "tarball") {
         let source = if tarball.starts_with("file:") {
             SourceKind::File
-        } else if resolution.get("gitHosted").and_then(Value::as_bool) == Some(true) || is_git_hosted_tarball(tarball) {
+        } else if resolution.get("gitHosted").and_then(Node::as_bool) == Some(true) || is_git_hosted_tarball(tarball) {
             SourceKind::Git
         } else if registry_shaped {
             SourceKind::Registry
@@ -349,17 +349,17 @@ fn is_git_hosted_tarball(url: &str) -> bool {
         || (url.starts_with("https://bitbucket.org/") && url.contains("/get/"))
 }
 
-fn string<'a>(mapping: &'a Mapping, key: &str) -> Option<&'a str> {
-    mapping.get(key).and_then(Value::as_str)
+fn string<'a>(mapping: &'a Map<'_>, key: &str) -> Option<&'a str> {
+    mapping.get(key).and_then(Node::as_str)
 }
 
-fn flag(mapping: &Mapping, key: &str) -> bool {
-    mapping.get(key).and_then(Value::as_bool) == Some(true)
+fn flag(mapping: &Map<'_>, key: &str) -> bool {
+    mapping.get(key).and_then(Node::as_bool) == Some(true)
 }
 
 /// `name: ref` pairs of a dependency map; non-string values are skipped
 /// with a warning by the caller's `bad` callback.
-fn dependency_refs<'a>(mapping: &'a Mapping, field: &str, mut bad: impl FnMut(&str)) -> Vec<(&'a str, &'a str)> {
+fn dependency_refs<'a>(mapping: &'a Map<'_>, field: &str, mut bad: impl FnMut(&str)) -> Vec<(&'a str, &'a str)> {
     let mut pairs = Vec::new();
     let Some(value) = mapping.get(field) else { return pairs };
     let Some(dependencies) = value.as_mapping() else {
@@ -368,16 +368,15 @@ fn dependency_refs<'a>(mapping: &'a Mapping, field: &str, mut bad: impl FnMut(&s
         }
         return pairs;
     };
-    for (name, reference) in dependencies {
+    for (name, reference) in dependencies.iter() {
         // Importers of 6.x/9.x write `{specifier, version}`; older ones the bare version.
         let reference = match reference {
-            Value::String(text) => Some(text.as_str()),
-            Value::Mapping(inline) => string(inline, "version"),
-            _ => None,
+            Node::Map(inline) => string(inline, "version"),
+            other => other.as_str(),
         };
-        match (name.as_str(), reference) {
-            (Some(name), Some(reference)) => pairs.push((name, reference)),
-            _ => bad(field),
+        match reference {
+            Some(reference) => pairs.push((name, reference)),
+            None => bad(field),
         }
     }
     pairs

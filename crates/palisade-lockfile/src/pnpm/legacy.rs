@@ -6,13 +6,13 @@
 //! `specifiers`) sit at the top level.
 
 use palisade_core::{Package, Warning};
-use serde_norway::{Mapping, Value};
 
 use super::keys::{legacy_ref_to_key, parse_legacy_key};
 use super::text::Section;
+use super::yaml::{Map, Node};
 use super::{classify, dependency_refs, flag, string, DependencyKind, DocumentContext, Edge, Graph, ImporterNode};
 
-pub(crate) fn read(document: &Mapping, v6: bool, context: &DocumentContext<'_>, graph: &mut Graph) {
+pub(crate) fn read(document: &Map<'_>, v6: bool, context: &DocumentContext<'_>, graph: &mut Graph) {
     read_importers(document, v6, context, graph);
     let Some(packages) = document.get("packages") else {
         return;
@@ -25,22 +25,16 @@ pub(crate) fn read(document: &Mapping, v6: bool, context: &DocumentContext<'_>, 
         }
         return;
     };
-    for (key, entry) in packages {
-        let Some(key) = key.as_str() else {
-            graph.warnings.push(Warning::new(format!(
-                "package key {key:?} is not a string; entry skipped"
-            )));
-            continue;
-        };
+    for (key, entry) in packages.iter() {
         let line = context.line(Section::Packages, key);
         let warn = |message: String| match line {
             Some(line) => Warning::at_line(message, line),
             None => Warning::new(message),
         };
-        let empty = Mapping::new();
+        let empty = Map::default();
         let entry = match entry {
-            Value::Mapping(entry) => entry,
-            Value::Null => &empty,
+            Node::Map(entry) => entry,
+            other if other.is_null() => &empty,
             _ => {
                 graph
                     .warnings
@@ -74,7 +68,7 @@ pub(crate) fn read(document: &Mapping, v6: bool, context: &DocumentContext<'_>, 
         };
         let key_version = if key.starts_with("file:") { key } else { "" };
         let (source, resolved) = classify(
-            entry.get("resolution").and_then(Value::as_mapping),
+            entry.get("resolution").and_then(Node::as_mapping),
             from_key.is_some(),
             key_version,
         );
@@ -83,7 +77,7 @@ pub(crate) fn read(document: &Mapping, v6: bool, context: &DocumentContext<'_>, 
         package.resolved = resolved;
         package.integrity = entry
             .get("resolution")
-            .and_then(Value::as_mapping)
+            .and_then(Node::as_mapping)
             .and_then(|resolution| string(resolution, "integrity"))
             .map(str::to_string);
         package.dev = flag(entry, "dev");
@@ -111,11 +105,10 @@ pub(crate) fn read(document: &Mapping, v6: bool, context: &DocumentContext<'_>, 
     }
 }
 
-fn read_importers(document: &Mapping, v6: bool, context: &DocumentContext<'_>, graph: &mut Graph) {
-    match document.get("importers").and_then(Value::as_mapping) {
+fn read_importers(document: &Map<'_>, v6: bool, context: &DocumentContext<'_>, graph: &mut Graph) {
+    match document.get("importers").and_then(Node::as_mapping) {
         Some(importers) => {
-            for (path, importer) in importers {
-                let Some(path) = path.as_str() else { continue };
+            for (path, importer) in importers.iter() {
                 let Some(importer) = importer.as_mapping() else {
                     continue;
                 };
@@ -126,7 +119,7 @@ fn read_importers(document: &Mapping, v6: bool, context: &DocumentContext<'_>, g
     }
 }
 
-fn read_importer(path: &str, importer: &Mapping, v6: bool, context: &DocumentContext<'_>, graph: &mut Graph) {
+fn read_importer(path: &str, importer: &Map<'_>, v6: bool, context: &DocumentContext<'_>, graph: &mut Graph) {
     let mut edges = Vec::new();
     let mut bad = false;
     for (field, kind) in [

@@ -2,13 +2,15 @@
 //! sits (for line numbers, which serde's value tree does not keep) and whether
 //! the file uses YAML anchors (which pnpm never writes).
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 
 /// Line of every entry key of the `packages`, `snapshots` and `importers`
 /// sections, per YAML document.
 #[derive(Default)]
-pub(crate) struct LineIndex {
-    lines: HashMap<(usize, Section, String), u32>,
+pub(crate) struct LineIndex<'a> {
+    /// Keys borrow from the text unless unquoting changed them.
+    lines: HashMap<(usize, Section), HashMap<Cow<'a, str>, u32>>,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
@@ -18,10 +20,10 @@ pub(crate) enum Section {
     Importers,
 }
 
-impl LineIndex {
+impl<'a> LineIndex<'a> {
     /// pnpm writes sections at column 0 and their entries indented by two
     /// spaces; anything else (hand edits, flow style) just gets no line.
-    pub(crate) fn build(contents: &str) -> Self {
+    pub(crate) fn build(contents: &'a str) -> Self {
         let mut index = LineIndex::default();
         let mut document = 0usize;
         let mut document_has_content = false;
@@ -55,22 +57,31 @@ impl LineIndex {
                 continue;
             }
             if let Some(key) = entry_key(rest) {
-                index.lines.entry((document, section, key)).or_insert(line_number);
+                index
+                    .lines
+                    .entry((document, section))
+                    .or_default()
+                    .entry(key)
+                    .or_insert(line_number);
             }
         }
         index
     }
 
     pub(crate) fn line(&self, document: usize, section: Section, key: &str) -> Option<u32> {
-        // Avoids allocating a tuple key per lookup for the common miss-free case.
-        self.lines.get(&(document, section, key.to_string())).copied()
+        self.lines.get(&(document, section))?.get(key).copied()
     }
 }
 
 /// The key of a `key:` or `key: value` line, unquoted.
-fn entry_key(rest: &str) -> Option<String> {
+fn entry_key(rest: &str) -> Option<Cow<'_, str>> {
     if let Some(quoted) = rest.strip_prefix('\'') {
-        // Single-quoted: `''` is an escaped quote.
+        if let Some(end) = quoted.find('\'') {
+            if !quoted[end + 1..].starts_with('\'') {
+                return Some(Cow::Borrowed(&quoted[..end]));
+            }
+        }
+        // Single-quoted with `''` escapes.
         let mut key = String::new();
         let mut chars = quoted.chars().peekable();
         while let Some(character) = chars.next() {
@@ -79,7 +90,7 @@ fn entry_key(rest: &str) -> Option<String> {
                     chars.next();
                     key.push('\'');
                 } else {
-                    return Some(key);
+                    return Some(Cow::Owned(key));
                 }
             } else {
                 key.push(character);
@@ -89,12 +100,12 @@ fn entry_key(rest: &str) -> Option<String> {
     }
     if let Some(quoted) = rest.strip_prefix('"') {
         // pnpm only double-quotes keys without escapes worth decoding.
-        return quoted.find('"').map(|end| quoted[..end].to_string());
+        return quoted.find('"').map(|end| Cow::Borrowed(&quoted[..end]));
     }
     if let Some(key) = rest.strip_suffix(':') {
-        return Some(key.to_string());
+        return Some(Cow::Borrowed(key));
     }
-    rest.find(": ").map(|end| rest[..end].to_string())
+    rest.find(": ").map(|end| Cow::Borrowed(&rest[..end]))
 }
 
 /// Whether the text defines an anchor (`&name`) that is also used as an

@@ -3,41 +3,37 @@
 //! `convertToLockfileObject`, every snapshot is one package, with the metadata
 //! of its package id merged in.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use palisade_core::{Package, Warning};
-use serde_norway::{Mapping, Value};
 
 use super::keys::{is_semver, parse_v9_key, v9_package_id, v9_ref_to_key};
 use super::text::Section;
+use super::yaml::{Map, Node};
 use super::{classify, dependency_refs, flag, string, DependencyKind, DocumentContext, Edge, Graph, ImporterNode};
 
 /// Importer fields of pnpm 11's env document.
 const ENV_FIELDS: [&str; 2] = ["configDependencies", "packageManagerDependencies"];
 
-pub(crate) fn read(document: &Mapping, context: &DocumentContext<'_>, graph: &mut Graph) {
+pub(crate) fn read(document: &Map<'_>, context: &DocumentContext<'_>, graph: &mut Graph) {
     graph.compute_dev = true;
     read_importers(document, context, graph);
-    let empty = Mapping::new();
+    let empty = Map::default();
     let packages = section(document, "packages", graph).unwrap_or(&empty);
     let snapshots = section(document, "snapshots", graph).unwrap_or(&empty);
+    // Metadata is looked up once per snapshot: index it.
+    let metadata_by_id: HashMap<&str, &Node<'_>> = packages.iter().collect();
     let mut used_metadata: HashSet<&str> = HashSet::new();
 
-    for (key, snapshot) in snapshots {
-        let Some(key) = key.as_str() else {
-            graph.warnings.push(Warning::new(format!(
-                "snapshot key {key:?} is not a string; entry skipped"
-            )));
-            continue;
-        };
+    for (key, snapshot) in snapshots.iter() {
         let line = context.line(Section::Snapshots, key);
         let warn = |message: String| match line {
             Some(line) => Warning::at_line(message, line),
             None => Warning::new(message),
         };
         let snapshot = match snapshot {
-            Value::Mapping(snapshot) => snapshot,
-            Value::Null => &empty,
+            Node::Map(snapshot) => snapshot,
+            other if other.is_null() => &empty,
             _ => {
                 graph
                     .warnings
@@ -52,12 +48,12 @@ pub(crate) fn read(document: &Mapping, context: &DocumentContext<'_>, graph: &mu
             continue;
         };
         let package_id = v9_package_id(key);
-        let metadata = match packages.get(package_id) {
-            Some(Value::Mapping(metadata)) => {
+        let metadata = match metadata_by_id.get(package_id) {
+            Some(Node::Map(metadata)) => {
                 used_metadata.insert(package_id);
                 metadata
             }
-            Some(Value::Null) => {
+            Some(other) if other.is_null() => {
                 used_metadata.insert(package_id);
                 &empty
             }
@@ -73,7 +69,7 @@ pub(crate) fn read(document: &Mapping, context: &DocumentContext<'_>, graph: &mu
         // Non-registry packages (git, tarball, `file:`) record the version
         // they were built as; registry ones are spelled by the key.
         let version = string(metadata, "version").unwrap_or(key_version);
-        let resolution = metadata.get("resolution").and_then(Value::as_mapping);
+        let resolution = metadata.get("resolution").and_then(Node::as_mapping);
         let (source, resolved) = classify(resolution, is_semver(key_version), key_version);
         let mut package = Package::new(name, version);
         package.source = source;
@@ -108,7 +104,6 @@ pub(crate) fn read(document: &Mapping, context: &DocumentContext<'_>, graph: &mu
     // Metadata nobody's snapshot refers to is not installed by pnpm; say so
     // rather than drop it silently.
     for key in packages.keys() {
-        let Some(key) = key.as_str() else { continue };
         if !used_metadata.contains(key) {
             let message =
                 format!("package `{key}` has metadata but no snapshot; pnpm does not install it, so it is not listed");
@@ -120,7 +115,7 @@ pub(crate) fn read(document: &Mapping, context: &DocumentContext<'_>, graph: &mu
     }
 }
 
-fn section<'a>(document: &'a Mapping, name: &str, graph: &mut Graph) -> Option<&'a Mapping> {
+fn section<'a, 'b>(document: &'a Map<'b>, name: &str, graph: &mut Graph) -> Option<&'a Map<'b>> {
     let value = document.get(name)?;
     match value.as_mapping() {
         Some(mapping) => Some(mapping),
@@ -135,7 +130,7 @@ fn section<'a>(document: &'a Mapping, name: &str, graph: &mut Graph) -> Option<&
     }
 }
 
-fn read_importers(document: &Mapping, context: &DocumentContext<'_>, graph: &mut Graph) {
+fn read_importers(document: &Map<'_>, context: &DocumentContext<'_>, graph: &mut Graph) {
     let Some(importers) = section(document, "importers", graph) else {
         return;
     };
@@ -144,18 +139,14 @@ fn read_importers(document: &Mapping, context: &DocumentContext<'_>, graph: &mut
     graph.env_document = !importers.is_empty()
         && importers.values().all(|importer| {
             importer.as_mapping().is_some_and(|importer| {
-                !importer.is_empty()
-                    && importer
-                        .keys()
-                        .all(|field| field.as_str().is_some_and(|field| ENV_FIELDS.contains(&field)))
+                !importer.is_empty() && importer.keys().all(|field| ENV_FIELDS.contains(&field))
             })
         });
-    for (path, importer) in importers {
-        let Some(path) = path.as_str() else { continue };
-        let empty = Mapping::new();
+    for (path, importer) in importers.iter() {
+        let empty = Map::default();
         let importer = match importer {
-            Value::Mapping(importer) => importer,
-            Value::Null => &empty,
+            Node::Map(importer) => importer,
+            other if other.is_null() => &empty,
             _ => {
                 let message = format!("importer `{path}` is not a mapping and was not read");
                 graph.warnings.push(match context.line(Section::Importers, path) {
