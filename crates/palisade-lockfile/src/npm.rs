@@ -254,6 +254,85 @@ fn from_packages<'a>(
     assemble(display_path, format, &nodes, &globs, !has_root)
 }
 
+/// A folder of an installed `node_modules` tree, for the walker: a package
+/// read from its `package.json`, or a symlink to another folder.
+pub(crate) struct Folder {
+    /// Path relative to the project directory, `/`-separated; `""` for the project itself.
+    pub(crate) location: String,
+    pub(crate) manifest: Option<Manifest>,
+    /// For a symlink: the target, relative to the project directory.
+    pub(crate) link_target: Option<String>,
+    pub(crate) line: Option<u32>,
+}
+
+/// What the walker keeps of a `package.json`.
+pub(crate) struct Manifest {
+    pub(crate) name: Option<String>,
+    pub(crate) version: Option<String>,
+    pub(crate) resolved: Option<String>,
+    pub(crate) integrity: Option<String>,
+    pub(crate) dependencies: Vec<String>,
+    pub(crate) dev_dependencies: Vec<String>,
+    pub(crate) problems: Vec<String>,
+}
+
+/// Read a `package.json` with the lockfile's lenient model: the fields the
+/// walker needs, wrong types as problems, invalid JSON as an error message.
+pub(crate) fn read_manifest(contents: &str) -> Result<Manifest, String> {
+    let entry = model::parse(contents).map_err(|error| error.to_string())?;
+    if let Some(found) = entry.malformed {
+        return Err(format!("it is {found}, expected a JSON object"));
+    }
+    let owned = |names: Vec<Cow<'_, str>>| names.into_iter().map(Cow::into_owned).collect::<Vec<_>>();
+    let mut dependencies = owned(entry.dependencies);
+    dependencies.extend(owned(entry.optional_dependencies));
+    dependencies.extend(owned(entry.peer_dependencies));
+    Ok(Manifest {
+        name: entry.name.map(Cow::into_owned),
+        version: entry.version.map(Cow::into_owned),
+        resolved: entry.resolved.map(Cow::into_owned),
+        integrity: entry.integrity.map(Cow::into_owned),
+        dependencies,
+        dev_dependencies: owned(entry.dev_dependencies),
+        problems: entry.problems,
+    })
+}
+
+/// The inventory of an installed tree, resolved exactly like a lockfile's
+/// `packages` map: installed packages come from the registry unless their
+/// `_resolved` says otherwise, whatever symlinks point at them.
+pub(crate) fn inventory_of_folders(display_path: &str, format: &str, folders: Vec<Folder>) -> Inventory {
+    let nodes: Vec<Node<'static>> = folders
+        .into_iter()
+        .map(|folder| {
+            let mut node = Node::new(Cow::Owned(folder.location));
+            node.line = folder.line;
+            if let Some(target) = folder.link_target {
+                node.link = true;
+                node.resolved = Some(Cow::Owned(target));
+            }
+            if let Some(manifest) = folder.manifest {
+                node.source = Some(
+                    manifest
+                        .resolved
+                        .as_deref()
+                        .and_then(spec::source_of_resolved)
+                        .unwrap_or(SourceKind::Registry),
+                );
+                node.name = manifest.name.map(Cow::Owned);
+                node.version = manifest.version.map(Cow::Owned);
+                node.resolved = manifest.resolved.map(Cow::Owned);
+                node.integrity = manifest.integrity.map(Cow::Owned);
+                node.dependencies = manifest.dependencies.into_iter().map(Cow::Owned).collect();
+                node.dev_dependencies = manifest.dev_dependencies.into_iter().map(Cow::Owned).collect();
+                node.problems = manifest.problems;
+            }
+            node
+        })
+        .collect();
+    assemble(display_path, format.to_string(), &nodes, &[], false)
+}
+
 /// v1: the nested `dependencies` tree.
 fn from_v1_tree<'a>(display_path: &str, format: String, mut root: Entry<'a>, lines: &mut LineIndex<'_>) -> Inventory {
     let mut root_node = Node::new(Cow::Borrowed(""));
@@ -284,7 +363,11 @@ impl Tree<'_, '_> {
     fn resolve(&self, from: usize, name: &str, buffer: &mut String) -> Option<usize> {
         let location = self.nodes[from].location.as_ref();
         // Most folders have no `node_modules` of their own: start above them.
-        let mut base = if self.has_nested[from] { Some(location) } else { parent_directory(location) };
+        let mut base = if self.has_nested[from] {
+            Some(location)
+        } else {
+            parent_directory(location)
+        };
         while let Some(directory) = base {
             buffer.clear();
             if !directory.is_empty() {
@@ -302,7 +385,13 @@ impl Tree<'_, '_> {
     }
 
     /// Resolve `names` from `from` into `targets` (node indices).
-    fn resolve_into<'d>(&self, from: usize, names: impl Iterator<Item = &'d str>, targets: &mut Vec<usize>, buffer: &mut String) {
+    fn resolve_into<'d>(
+        &self,
+        from: usize,
+        names: impl Iterator<Item = &'d str>,
+        targets: &mut Vec<usize>,
+        buffer: &mut String,
+    ) {
         targets.extend(names.filter_map(|name| self.resolve(from, name, buffer)));
     }
 }
@@ -425,7 +514,10 @@ fn assemble(display_path: &str, format: String, nodes: &[Node<'_>], globs: &[&st
             continue;
         }
         let Some(resolved) = node.resolved.as_deref() else {
-            inventory.warnings.push(warning(node, format!("link `{}` has no `resolved` target", node.location)));
+            inventory.warnings.push(warning(
+                node,
+                format!("link `{}` has no `resolved` target", node.location),
+            ));
             continue;
         };
         let target = spec::normalize_relative(resolved.strip_prefix("file:").unwrap_or(resolved));
@@ -436,7 +528,10 @@ fn assemble(display_path: &str, format: String, nodes: &[Node<'_>], globs: &[&st
             }
             _ => inventory.warnings.push(warning(
                 node,
-                format!("link `{}` points to `{target}`, which has no entry in the lockfile", node.location),
+                format!(
+                    "link `{}` points to `{target}`, which has no entry in the lockfile",
+                    node.location
+                ),
             )),
         }
     }
@@ -446,7 +541,9 @@ fn assemble(display_path: &str, format: String, nodes: &[Node<'_>], globs: &[&st
         link_target
             .values()
             .map(|&target| nodes[target].location.as_ref())
-            .filter(|location| !is_inside_node_modules(location) && !location.starts_with("..") && !location.starts_with('/'))
+            .filter(|location| {
+                !is_inside_node_modules(location) && !location.starts_with("..") && !location.starts_with('/')
+            })
             .collect()
     } else {
         workspaces::members(globs, nodes.iter().map(|node| node.location.as_ref()))
@@ -454,7 +551,9 @@ fn assemble(display_path: &str, format: String, nodes: &[Node<'_>], globs: &[&st
 
     let mut has_nested = vec![false; nodes.len()];
     for node in nodes {
-        if let Some(&parent) = last_node_modules(&node.location).and_then(|at| index.get(node.location[..at].trim_end_matches('/'))) {
+        if let Some(&parent) =
+            last_node_modules(&node.location).and_then(|at| index.get(node.location[..at].trim_end_matches('/')))
+        {
             has_nested[parent] = true;
         }
     }
@@ -478,7 +577,9 @@ fn assemble(display_path: &str, format: String, nodes: &[Node<'_>], globs: &[&st
             continue;
         }
         for problem in &node.problems {
-            inventory.warnings.push(warning(node, format!("`{}`: {problem}", node.location)));
+            inventory
+                .warnings
+                .push(warning(node, format!("`{}`: {problem}", node.location)));
         }
         if node.location.is_empty() || node.link || members.contains(node.location.as_ref()) {
             continue;
@@ -486,7 +587,10 @@ fn assemble(display_path: &str, format: String, nodes: &[Node<'_>], globs: &[&st
         if let Some(found) = node.malformed {
             inventory.warnings.push(warning(
                 node,
-                format!("entry `{}` is {found}, expected an object; it was skipped", node.location),
+                format!(
+                    "entry `{}` is {found}, expected an object; it was skipped",
+                    node.location
+                ),
             ));
             continue;
         }
@@ -496,7 +600,9 @@ fn assemble(display_path: &str, format: String, nodes: &[Node<'_>], globs: &[&st
             inventory.warnings.push(warning(node, message));
         }
         if node.version.is_none() && !matches!(source, SourceKind::Git | SourceKind::Link) {
-            inventory.warnings.push(warning(node, format!("`{}` has no version", node.location)));
+            inventory
+                .warnings
+                .push(warning(node, format!("`{}` has no version", node.location)));
         }
         let name = names[position];
         let version = node.version.as_deref().unwrap_or("");
@@ -562,14 +668,21 @@ fn assemble(display_path: &str, format: String, nodes: &[Node<'_>], globs: &[&st
 
 fn importer_dependencies(tree: &Tree<'_, '_>, ids: &Ids, position: usize, buffer: &mut String) -> Vec<PackageId> {
     let node = &tree.nodes[position];
-    let names = node.dependencies.iter().chain(&node.dev_dependencies).map(|name| name.as_ref());
+    let names = node
+        .dependencies
+        .iter()
+        .chain(&node.dev_dependencies)
+        .map(|name| name.as_ref());
     let mut targets = Vec::new();
     tree.resolve_into(position, names, &mut targets, buffer);
     ids.of(targets)
 }
 
 fn warning(node: &Node<'_>, message: String) -> Warning {
-    Warning { message, line: node.line }
+    Warning {
+        message,
+        line: node.line,
+    }
 }
 
 /// `dev` and `optional` as npm uses them for `--omit`: a `devOptional`
@@ -594,7 +707,10 @@ fn source_of(node: &Node<'_>, links: &[usize]) -> (SourceKind, Option<String>) {
             Some(source) => (source, None),
             None => (
                 SourceKind::Registry,
-                Some(format!("`{}`: unrecognised `resolved` value `{resolved}`", node.location)),
+                Some(format!(
+                    "`{}`: unrecognised `resolved` value `{resolved}`",
+                    node.location
+                )),
             ),
         },
     }

@@ -10,7 +10,9 @@ fn extract(name: &str, contents: &str) -> Result<Inventory, LockfileError> {
 }
 
 fn fixture(name: &str) -> String {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/npm").join(name);
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/npm")
+        .join(name);
     std::fs::read_to_string(path).expect("fixture is readable")
 }
 
@@ -27,7 +29,11 @@ fn find<'i>(inventory: &'i Inventory, name: &str, version: &str) -> &'i Package 
 }
 
 fn ids(inventory: &Inventory) -> Vec<String> {
-    inventory.packages.iter().map(|package| package.id().to_string()).collect()
+    inventory
+        .packages
+        .iter()
+        .map(|package| package.id().to_string())
+        .collect()
 }
 
 /// Every file under `fixtures/npm/` is one snapshot: the inventory as JSON,
@@ -57,7 +63,10 @@ fn aliases_report_the_real_name_and_the_installed_one() {
     // Nested resolution: the aliased string-width@4 gets its own strip-ansi@6.
     let cjs = find(&inventory, "string-width", "4.2.3");
     assert_eq!(cjs.dependencies, vec![PackageId::new("strip-ansi", "6.0.1")]);
-    assert_eq!(find(&inventory, "string-width", "5.1.2").dependencies, vec![PackageId::new("strip-ansi", "7.1.0")]);
+    assert_eq!(
+        find(&inventory, "string-width", "5.1.2").dependencies,
+        vec![PackageId::new("strip-ansi", "7.1.0")]
+    );
     assert_eq!(format!("{:?}", inventory.format), "\"npm-v3\"");
 }
 
@@ -65,21 +74,38 @@ fn aliases_report_the_real_name_and_the_installed_one() {
 fn workspace_members_are_importers_and_file_links_are_packages() {
     let inventory = inventory("workspaces.v3.json");
     assert!(
-        !inventory.packages.iter().any(|package| package.name.starts_with("@monorepo/")),
+        !inventory
+            .packages
+            .iter()
+            .any(|package| package.name.starts_with("@monorepo/")),
         "members are not third-party: {:?}",
         ids(&inventory)
     );
-    let paths: Vec<&str> = inventory.importers.iter().map(|importer| importer.path.as_str()).collect();
+    let paths: Vec<&str> = inventory
+        .importers
+        .iter()
+        .map(|importer| importer.path.as_str())
+        .collect();
     assert_eq!(paths, vec!["", "packages/app", "packages/util"]);
     let app = &inventory.importers[1];
     assert_eq!(app.name.as_deref(), Some("@monorepo/app"));
     assert_eq!(
         app.dependencies,
-        vec![PackageId::new("@monorepo/util", "1.0.0"), PackageId::new("ms", "1.0.0"), PackageId::new("typescript", "5.4.5")],
+        vec![
+            PackageId::new("@monorepo/util", "1.0.0"),
+            PackageId::new("ms", "1.0.0"),
+            PackageId::new("typescript", "5.4.5")
+        ],
         "the member's own node_modules wins over the root's, dev dependencies count for importers"
     );
     let root = &inventory.importers[0];
-    assert_eq!(root.dependencies, vec![PackageId::new("shared-lib", "2.0.0"), PackageId::new("typescript", "5.4.5")]);
+    assert_eq!(
+        root.dependencies,
+        vec![
+            PackageId::new("shared-lib", "2.0.0"),
+            PackageId::new("typescript", "5.4.5")
+        ]
+    );
 
     let shared = find(&inventory, "shared-lib", "2.0.0");
     assert_eq!(shared.source, SourceKind::Link);
@@ -92,12 +118,18 @@ fn workspace_members_are_importers_and_file_links_are_packages() {
 fn dev_optional_is_neither_dev_nor_optional() {
     let inventory = inventory("flags.v3.json");
     let both = find(&inventory, "both-sides", "1.0.0");
-    assert!(!both.dev && !both.optional, "devOptional survives --omit dev and --omit optional");
+    assert!(
+        !both.dev && !both.optional,
+        "devOptional survives --omit dev and --omit optional"
+    );
     assert!(find(&inventory, "test-runner", "1.4.0").dev);
     assert!(find(&inventory, "watcher", "1.1.0").optional);
     let peer = find(&inventory, "react", "18.2.0");
     assert!(!peer.dev && !peer.optional, "peer entries are packages");
-    assert_eq!(find(&inventory, "react-dom", "18.2.0").dependencies, vec![PackageId::new("react", "18.2.0")]);
+    assert_eq!(
+        find(&inventory, "react-dom", "18.2.0").dependencies,
+        vec![PackageId::new("react", "18.2.0")]
+    );
 }
 
 #[test]
@@ -106,7 +138,10 @@ fn v1_git_tarball_file_alias_and_bundled_entries() {
     assert_eq!(inventory.format, "npm-v1");
     let git = find(&inventory, "left-pad", "");
     assert_eq!(git.source, SourceKind::Git);
-    assert!(git.resolved.as_deref().is_some_and(|resolved| resolved.starts_with("git+https://github.com/left-pad")));
+    assert!(git
+        .resolved
+        .as_deref()
+        .is_some_and(|resolved| resolved.starts_with("git+https://github.com/left-pad")));
     assert_eq!(find(&inventory, "is-thirteen", "").source, SourceKind::Git);
     assert_eq!(find(&inventory, "lodash", "3.10.1").aliases, vec!["old-lodash"]);
     let vendored = find(&inventory, "vendored", "0.3.1");
@@ -116,27 +151,45 @@ fn v1_git_tarball_file_alias_and_bundled_entries() {
     let local = find(&inventory, "local-tool", "");
     assert_eq!(local.source, SourceKind::Link);
     assert_eq!(local.paths, vec!["node_modules/local-tool", "tools/local-tool"]);
-    assert_eq!(find(&inventory, "inner", "1.0.1").paths, vec!["node_modules/with-bundle/node_modules/inner"]);
+    assert_eq!(
+        find(&inventory, "inner", "1.0.1").paths,
+        vec!["node_modules/with-bundle/node_modules/inner"]
+    );
     let nested = find(&inventory, "debug", "3.2.7");
     assert!(nested.dev);
     assert_eq!(nested.dependencies, vec![PackageId::new("ms", "2.1.2")]);
     assert!(find(&inventory, "fsevents", "2.3.3").optional);
     // The tarball URL names no version: visible, not silent.
-    assert!(inventory.warnings.iter().any(|warning| warning.message.contains("tarball-dep")));
+    assert!(inventory
+        .warnings
+        .iter()
+        .any(|warning| warning.message.contains("tarball-dep")));
 }
 
 #[test]
 fn v2_reads_packages_and_ignores_the_legacy_section() {
     let inventory = inventory("bundled.v2.json");
     assert_eq!(inventory.format, "npm-v2");
-    assert_eq!(ids(&inventory), vec!["bundler@1.0.0", "deep@0.0.1", "inner@2.0.1", "native-thing@0.1.4"]);
-    assert_eq!(find(&inventory, "inner", "2.0.1").dependencies, vec![PackageId::new("deep", "0.0.1")]);
+    assert_eq!(
+        ids(&inventory),
+        vec!["bundler@1.0.0", "deep@0.0.1", "inner@2.0.1", "native-thing@0.1.4"]
+    );
+    assert_eq!(
+        find(&inventory, "inner", "2.0.1").dependencies,
+        vec![PackageId::new("deep", "0.0.1")]
+    );
 }
 
 #[test]
 fn sources_are_told_apart() {
     let inventory = inventory("sources.v3.json");
-    let source = |name: &str| inventory.packages.iter().find(|package| package.name == name).map(|package| package.source);
+    let source = |name: &str| {
+        inventory
+            .packages
+            .iter()
+            .find(|package| package.name == name)
+            .map(|package| package.source)
+    };
     assert_eq!(source("from-codeload"), Some(SourceKind::Tarball));
     assert_eq!(source("from-git"), Some(SourceKind::Git));
     assert_eq!(source("from-github-packages"), Some(SourceKind::Registry));
@@ -151,18 +204,41 @@ fn hidden_lockfile_has_no_root_and_treats_project_links_as_members() {
     assert_eq!(ids(&inventory), vec!["lru-cache@6.0.0", "semver@7.6.0"]);
     assert_eq!(inventory.importers.len(), 1);
     assert_eq!(inventory.importers[0].path, "packages/member");
-    assert_eq!(inventory.importers[0].dependencies, vec![PackageId::new("semver", "7.6.0")]);
+    assert_eq!(
+        inventory.importers[0].dependencies,
+        vec![PackageId::new("semver", "7.6.0")]
+    );
 }
 
 #[test]
 fn entries_that_are_not_understood_are_warnings_not_losses() {
     let inventory = inventory("malformed-entries.v3.json");
-    let messages: Vec<&str> = inventory.warnings.iter().map(|warning| warning.message.as_str()).collect();
-    for needle in ["not-an-object", "no-version", "carrier-pigeon", "dangling-link", "twice", "`dev` is a string"] {
-        assert!(messages.iter().any(|message| message.contains(needle)), "no warning about {needle}: {messages:#?}");
+    let messages: Vec<&str> = inventory
+        .warnings
+        .iter()
+        .map(|warning| warning.message.as_str())
+        .collect();
+    for needle in [
+        "not-an-object",
+        "no-version",
+        "carrier-pigeon",
+        "dangling-link",
+        "twice",
+        "`dev` is a string",
+    ] {
+        assert!(
+            messages.iter().any(|message| message.contains(needle)),
+            "no warning about {needle}: {messages:#?}"
+        );
     }
-    assert!(inventory.warnings.iter().all(|warning| warning.line.is_some()), "warnings point at a line");
-    assert_eq!(ids(&inventory), vec!["good@1.0.0", "no-version@", "twice@2.0.0", "weird-resolved@1.0.0"]);
+    assert!(
+        inventory.warnings.iter().all(|warning| warning.line.is_some()),
+        "warnings point at a line"
+    );
+    assert_eq!(
+        ids(&inventory),
+        vec!["good@1.0.0", "no-version@", "twice@2.0.0", "weird-resolved@1.0.0"]
+    );
 }
 
 #[test]
@@ -172,7 +248,12 @@ fn lines_point_at_the_entry_key() {
     for package in &inventory.packages {
         let line = package.line.expect("pretty-printed lockfiles have lines") as usize;
         let key = format!("\"{}\": {{", package.paths[0]);
-        assert_eq!(text.lines().nth(line - 1).map(str::trim), Some(key.as_str()), "{}", package.id());
+        assert_eq!(
+            text.lines().nth(line - 1).map(str::trim),
+            Some(key.as_str()),
+            "{}",
+            package.id()
+        );
     }
 }
 
@@ -192,7 +273,10 @@ fn truncated_json_is_a_syntax_error_with_line_and_column() {
         }
         other => panic!("expected a syntax error, got {other:?}"),
     }
-    assert!(matches!(extract("package-lock.json", &fixture("not-json.txt")), Err(LockfileError::Syntax { line: 1, .. })));
+    assert!(matches!(
+        extract("package-lock.json", &fixture("not-json.txt")),
+        Err(LockfileError::Syntax { line: 1, .. })
+    ));
 }
 
 #[test]
@@ -201,25 +285,50 @@ fn unknown_versions_list_the_supported_ones() {
     assert!(matches!(error, LockfileError::UnsupportedVersion { .. }), "{error:?}");
     let message = error.to_string();
     assert!(message.contains('4') && message.contains("1, 2, 3"), "{message}");
-    for text in [r#"{"lockfileVersion": "3"}"#, r#"{"lockfileVersion": 0}"#, r#"{"lockfileVersion": -1}"#] {
-        assert!(matches!(extract("package-lock.json", text), Err(LockfileError::UnsupportedVersion { .. })), "{text}");
+    for text in [
+        r#"{"lockfileVersion": "3"}"#,
+        r#"{"lockfileVersion": 0}"#,
+        r#"{"lockfileVersion": -1}"#,
+    ] {
+        assert!(
+            matches!(
+                extract("package-lock.json", text),
+                Err(LockfileError::UnsupportedVersion { .. })
+            ),
+            "{text}"
+        );
     }
 }
 
 #[test]
 fn json_that_is_not_a_lockfile_is_refused() {
-    for text in ["[]", "null", "3", "{}", r#"{"name": "x"}"#, r#"{"lockfileVersion": 3}"#, r#"{"lockfileVersion": 3, "packages": []}"#] {
+    for text in [
+        "[]",
+        "null",
+        "3",
+        "{}",
+        r#"{"name": "x"}"#,
+        r#"{"lockfileVersion": 3}"#,
+        r#"{"lockfileVersion": 3, "packages": []}"#,
+    ] {
         let error = extract("package-lock.json", text).expect_err(text);
         assert!(matches!(error, LockfileError::Invalid { .. }), "{text}: {error:?}");
     }
-    assert!(matches!(extract("package-lock.json", &fixture("missing-version.json")), Err(LockfileError::Invalid { .. })));
+    assert!(matches!(
+        extract("package-lock.json", &fixture("missing-version.json")),
+        Err(LockfileError::Invalid { .. })
+    ));
 }
 
 #[test]
 fn an_empty_project_is_an_empty_inventory() {
     let inventory = inventory("empty-project.v1.json");
     assert!(inventory.packages.is_empty() && inventory.warnings.is_empty());
-    let v3 = extract("package-lock.json", r#"{"lockfileVersion": 3, "packages": {"": {"name": "x"}}}"#).expect("valid");
+    let v3 = extract(
+        "package-lock.json",
+        r#"{"lockfileVersion": 3, "packages": {"": {"name": "x"}}}"#,
+    )
+    .expect("valid");
     assert!(v3.packages.is_empty());
     assert_eq!(v3.importers.len(), 1);
 }

@@ -16,7 +16,11 @@ pub(super) struct LineIndex<'t> {
 
 impl<'t> LineIndex<'t> {
     pub(super) fn new(text: &'t str) -> Self {
-        LineIndex { text, offset: 0, line: 1 }
+        LineIndex {
+            text,
+            offset: 0,
+            line: 1,
+        }
     }
 
     /// The 1-based line on which `key` starts, when `key` is a slice of the text.
@@ -31,7 +35,10 @@ impl<'t> LineIndex<'t> {
             self.offset = 0;
             self.line = 1;
         }
-        let newlines = self.text.as_bytes()[self.offset..offset].iter().filter(|byte| **byte == b'\n').count();
+        let newlines = self.text.as_bytes()[self.offset..offset]
+            .iter()
+            .filter(|byte| **byte == b'\n')
+            .count();
         self.line = self.line.saturating_add(u32::try_from(newlines).unwrap_or(u32::MAX));
         self.offset = offset;
         Some(self.line)

@@ -415,10 +415,18 @@ impl<'de> Kind<'de> for EntryKind {
                 "resolved" => {
                     // npm 5 wrote `"resolved": false` for bundled dependencies: no URL.
                     let value = map.next_value_seed(lenient::<TextKind>())?;
-                    entry.resolved = if value == Err("a boolean") { None } else { entry.text(&key, value) };
+                    entry.resolved = if value == Err("a boolean") {
+                        None
+                    } else {
+                        entry.text(&key, value)
+                    };
                 }
                 "integrity" => entry.integrity = entry.text(&key, map.next_value_seed(lenient::<TextKind>())?),
                 "from" => entry.from = entry.text(&key, map.next_value_seed(lenient::<TextKind>())?),
+                // What npm before v7 recorded in installed package.json files
+                // (read by the node_modules walker); never in lockfiles.
+                "_resolved" => entry.resolved = entry.text(&key, map.next_value_seed(lenient::<TextKind>())?),
+                "_integrity" => entry.integrity = entry.text(&key, map.next_value_seed(lenient::<TextKind>())?),
                 "link" => entry.link = entry.flag(&key, map.next_value_seed(lenient::<FlagKind>())?),
                 "dev" => entry.dev = entry.flag(&key, map.next_value_seed(lenient::<FlagKind>())?),
                 "optional" => entry.optional = entry.flag(&key, map.next_value_seed(lenient::<FlagKind>())?),

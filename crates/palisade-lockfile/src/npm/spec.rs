@@ -177,7 +177,11 @@ fn is_github_shorthand(text: &str) -> bool {
 pub(super) fn source_of_resolved(resolved: &str) -> Option<SourceKind> {
     // Registry tarballs are nearly every entry: settle them first.
     if resolved.starts_with("https://") || resolved.starts_with("http://") {
-        return Some(if is_git(resolved) { SourceKind::Git } else { source_of_url(resolved) });
+        return Some(if is_git(resolved) {
+            SourceKind::Git
+        } else {
+            source_of_url(resolved)
+        });
     }
     if resolved.starts_with("file:") {
         return Some(SourceKind::File);

@@ -24,7 +24,9 @@ pub(super) fn members<'l>(globs: &[&str], locations: impl Iterator<Item = &'l st
         // Fast path for the bulk of a lockfile: a location under a plain
         // `node_modules` segment is excluded by `**/node_modules/**` (which
         // only fails to reach past dot-segments such as `.pnpm`).
-        .filter(|location| !(location.contains("node_modules/") && !location.starts_with('.') && !location.contains("/.")))
+        .filter(|location| {
+            !(location.contains("node_modules/") && !location.starts_with('.') && !location.contains("/."))
+        })
         .filter(|location| !negative.iter().any(|pattern| glob_matches(pattern, location)))
         .filter(|location| positive.iter().any(|pattern| glob_matches(pattern, location)))
         .collect()
