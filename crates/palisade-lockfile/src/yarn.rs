@@ -13,6 +13,19 @@
 //!   (classic `optionalDependencies`, berry `dependenciesMeta.<name>.optional`)
 //!   or comes from an optional package; a package nothing points at is not
 //!   optional. This errs towards "not optional".
+//! - `name` is the real package name: `npm:` aliases (`foo@npm:bar@^1`) give
+//!   `bar`, with `foo` in `aliases`; berry takes it from `resolution`.
+//! - `importers`: berry lists the root and every workspace member
+//!   (`workspace:` resolutions) with its resolved third-party dependencies;
+//!   edges between workspace members are left out. Classic lockfiles do not
+//!   record workspace members at all, so a classic inventory has none.
+//! - `dependencies`: each dependency's descriptor is looked up among the entry
+//!   keys. When `resolutions` overrides or berry's `catalog:` make the written
+//!   range differ from every key, the edge goes to the only entry of that
+//!   name, or is left out when several versions are locked.
+//! - `integrity`: classic `integrity` as written; berry's `checksum` is not an
+//!   SRI string of the registry tarball (see the `berry` module), so berry
+//!   packages have none.
 
 mod berry;
 mod classic;
