@@ -384,4 +384,34 @@ mod tests {
         assert_eq!(source_of("CVE-2020-1"), "cve");
         assert_eq!(source_of("weird"), "unknown");
     }
+
+    proptest::proptest! {
+        /// Hostile input never panics: any bytes are a record, a skip reason or
+        /// an ignore, and any event strings either validate or are rejected.
+        #[test]
+        fn arbitrary_bytes_never_panic(bytes in proptest::collection::vec(proptest::num::u8::ANY, 0..512)) {
+            let _ = parse(&bytes);
+        }
+
+        #[test]
+        fn arbitrary_ranges_never_panic(
+            events in proptest::collection::vec(("(introduced|fixed|last_affected|limit)", "[0-9a-z.*+-]{0,12}"), 0..6),
+            version in "[0-9a-z.+-]{0,12}",
+        ) {
+            let events: Vec<String> = events.iter().map(|(kind, value)| format!(r#"{{"{kind}":"{value}"}}"#)).collect();
+            let json = format!(
+                r#"{{"id":"GHSA-p","modified":"2024-01-01T00:00:00Z","affected":[{{"package":{{"ecosystem":"npm","name":"p"}},"ranges":[{{"type":"SEMVER","events":[{}]}}]}}]}}"#,
+                events.join(",")
+            );
+            if let Ok(Parsed::Record { record, .. }) = parse(json.as_bytes()) {
+                for events in &record.affected[0].spec.ranges {
+                    let range = Range::new(events).expect("stored ranges are valid");
+                    if let Some(parsed) = crate::range::parse_version(&version) {
+                        let _ = range.contains(&parsed);
+                        let _ = range.fix_above(&parsed);
+                    }
+                }
+            }
+        }
+    }
 }

@@ -119,3 +119,44 @@ fn error_chain(error: &dyn std::error::Error) -> String {
     }
     text
 }
+
+#[cfg(test)]
+mod tests {
+    use std::io::{Read, Write};
+    use std::net::TcpListener;
+
+    use super::*;
+
+    #[test]
+    fn downloads_over_the_cap_are_refused_and_leave_nothing_behind() {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind loopback");
+        let url = format!("http://{}/all.zip", listener.local_addr().expect("address"));
+        let server = std::thread::spawn(move || {
+            // One connection announcing its size, one streaming without Content-Length.
+            for with_length in [true, false] {
+                let Ok((mut stream, _)) = listener.accept() else { return };
+                let mut request = [0u8; 2048];
+                let _ = stream.read(&mut request);
+                let body = vec![b'x'; 4096];
+                let header = if with_length {
+                    format!(
+                        "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                        body.len()
+                    )
+                } else {
+                    "HTTP/1.1 200 OK\r\nConnection: close\r\n\r\n".to_string()
+                };
+                let _ = stream.write_all(header.as_bytes());
+                let _ = stream.write_all(&body);
+            }
+        });
+        let home = tempfile::tempdir().expect("tempdir");
+        for _ in 0..2 {
+            let error = sync_with_cap(home.path(), &url, ImportOptions::default(), 1024).expect_err("over the cap");
+            assert!(error.to_string().contains("limit"), "{error}");
+        }
+        server.join().expect("server thread");
+        let left: Vec<_> = std::fs::read_dir(home.path()).expect("list").collect();
+        assert!(left.is_empty(), "nothing may be left behind: {left:?}");
+    }
+}
