@@ -349,7 +349,7 @@ impl<'de> Kind<'de> for DependenciesKind {
         while let Some(key) = map.next_key::<Key<'de>>()? {
             match map.next_value_seed(lenient::<SpecOrEntryKind>())? {
                 SpecOrEntry::Spec => names.push(key.0),
-                SpecOrEntry::Entry(entry) => entries.push((key.0, entry)),
+                SpecOrEntry::Entry(entry) => entries.push((key.0, *entry)),
             }
         }
         if entries.is_empty() {
@@ -367,7 +367,7 @@ impl<'de> Kind<'de> for DependenciesKind {
 
 enum SpecOrEntry<'de> {
     Spec,
-    Entry(Entry<'de>),
+    Entry(Box<Entry<'de>>),
 }
 struct SpecOrEntryKind;
 impl<'de> Kind<'de> for SpecOrEntryKind {
@@ -385,7 +385,7 @@ impl<'de> Kind<'de> for SpecOrEntryKind {
         SpecOrEntry::Spec
     }
     fn map<A: MapAccess<'de>>(map: A) -> Result<Self::Out, A::Error> {
-        EntryKind::map(map).map(SpecOrEntry::Entry)
+        EntryKind::map(map).map(|entry| SpecOrEntry::Entry(Box::new(entry)))
     }
 }
 
