@@ -333,8 +333,35 @@ fn assemble(mut inventory: Inventory, entries: Vec<Entry<'_>>, berry: bool) -> I
             }
         }
     }
+    // Classic lockfiles do not list the root and workspace members, but every
+    // key descriptor comes from some manifest's dependency: one no entry
+    // depends on was written in a root or workspace `package.json`, so its
+    // package is needed directly and is not optional. (Berry lists the
+    // workspaces, whose edges pin their dependencies below.)
+    let root_pinned: Vec<bool> = if berry {
+        vec![false; entries.len()]
+    } else {
+        let referenced: std::collections::HashSet<(&str, &str)> = entries
+            .iter()
+            .flat_map(|entry| {
+                entry
+                    .dependencies
+                    .iter()
+                    .map(|(name, range, _)| (name.as_ref(), range.as_ref()))
+            })
+            .collect();
+        entries
+            .iter()
+            .map(|entry| {
+                entry
+                    .descriptors
+                    .iter()
+                    .any(|descriptor| split_descriptor(descriptor).is_some_and(|pair| !referenced.contains(&pair)))
+            })
+            .collect()
+    };
     let optional = if patched_twins.is_empty() {
-        compute_optional(&entries, &edges)
+        compute_optional(&entries, &edges, root_pinned)
     } else {
         let augmented: Vec<Vec<(usize, bool)>> = edges
             .iter()
@@ -348,7 +375,7 @@ fn assemble(mut inventory: Inventory, entries: Vec<Entry<'_>>, berry: bool) -> I
                 all
             })
             .collect();
-        compute_optional(&entries, &augmented)
+        compute_optional(&entries, &augmented, root_pinned)
     };
 
     // Resolve edge targets to package ids while the entries are still borrowed.
@@ -383,16 +410,16 @@ fn assemble(mut inventory: Inventory, entries: Vec<Entry<'_>>, berry: bool) -> I
     inventory
 }
 
-/// Least fixpoint: a package is optional when it has at least one incoming
-/// edge and every incoming edge is optional or comes from an optional
-/// package. Linear in the number of edges.
-fn compute_optional(entries: &[Entry<'_>], edges: &[Vec<(usize, bool)>]) -> Vec<bool> {
+/// Least fixpoint: a package is optional when it is not `root_pinned`, has
+/// at least one incoming edge, and every incoming edge is optional or comes
+/// from an optional package. Linear in the number of edges.
+fn compute_optional(entries: &[Entry<'_>], edges: &[Vec<(usize, bool)>], root_pinned: Vec<bool>) -> Vec<bool> {
     let count = entries.len();
     let mut incoming = vec![0usize; count];
     // Required edges whose source is not (yet) known to be optional.
     let mut pending = vec![0usize; count];
     // A required edge from a workspace can never be discharged.
-    let mut pinned = vec![false; count];
+    let mut pinned = root_pinned;
     for (source, targets) in edges.iter().enumerate() {
         let from_workspace = matches!(entries[source].kind, EntryKind::Workspace { .. });
         for &(target, optional) in targets {

@@ -72,7 +72,17 @@ fn check(fixture: &Path) -> Result<(), String> {
             ));
         }
     }
-    eprintln!("  sources: {sources:?}");
+    let optional: Vec<String> = inventory
+        .packages
+        .iter()
+        .filter(|package| package.optional)
+        .map(|package| package.id().to_string())
+        .collect();
+    eprintln!(
+        "  sources: {sources:?}; {} optional, e.g. {:?}",
+        optional.len(),
+        &optional[..optional.len().min(6)]
+    );
     if !missing.is_empty() || !extra.is_empty() {
         return Err(format!(
             "{name}: differs from {}:\n  missing ({}): {missing:?}\n  extra ({}): {extra:?}",
