@@ -86,6 +86,9 @@ impl FxHasher {
 type FastMap<K, V> = HashMap<K, V, BuildHasherDefault<FxHasher>>;
 
 pub(crate) fn extract(display_path: &str, contents: &str) -> Result<Inventory, LockfileError> {
+    // npm reads lockfiles through json-parse-even-better-errors, which drops a
+    // byte-order mark; editors on Windows add one.
+    let contents = contents.strip_prefix('\u{feff}').unwrap_or(contents);
     let invalid = |message: String| LockfileError::Invalid {
         path: display_path.to_string(),
         line: None,

@@ -395,3 +395,11 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn byte_order_mark_and_crlf_are_accepted() {
+    let text = format!("\u{feff}{}", fixture("aliases.v3.json").replace('\n', "\r\n"));
+    let inventory = extract("package-lock.json", &text).expect("BOM and CRLF are fine");
+    assert_eq!(inventory.packages.len(), 7);
+    assert_eq!(find(&inventory, "lodash", "4.17.21").line, Some(23));
+}
