@@ -11,7 +11,7 @@
 //! entry, the number of entries and the total bytes read.
 
 use std::fs::File;
-use std::io::{BufReader, Read};
+use std::io::{BufReader, Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -41,7 +41,7 @@ impl Default for Limits {
     fn default() -> Self {
         Limits {
             max_entry_bytes: 16 << 20,
-            max_entries: 4_000_000,
+            max_entries: 2_000_000,
             max_total_bytes: 8 << 30,
         }
     }
@@ -339,7 +339,23 @@ fn read_zip(
         path: path.to_path_buf(),
         source,
     };
-    let file = File::open(path).map_err(|e| AdvisoryError::io("open", path, e))?;
+    let mut file = File::open(path).map_err(|e| AdvisoryError::io("open", path, e))?;
+    // The zip reader loads the whole central directory before we can count
+    // entries, so check the count the archive declares first: a small hostile
+    // zip must not make us allocate millions of entry records.
+    if let Some(declared) = declared_entries(&mut file).map_err(|e| AdvisoryError::io("read", path, e))? {
+        if declared > options.limits.max_entries as u64 {
+            return Err(AdvisoryError::Limit {
+                path: path.to_path_buf(),
+                reason: format!(
+                    "{declared} entries, more than the limit of {}",
+                    options.limits.max_entries
+                ),
+            });
+        }
+    }
+    file.seek(SeekFrom::Start(0))
+        .map_err(|e| AdvisoryError::io("read", path, e))?;
     let mut archive = zip::ZipArchive::new(BufReader::new(file)).map_err(zip_error)?;
     let entries = archive.len();
     if entries > options.limits.max_entries {
@@ -398,6 +414,47 @@ fn read_zip(
         }
     }
     Ok(())
+}
+
+/// The entry count in the zip's end-of-central-directory record (APPNOTE.TXT
+/// § 4.3.16, and § 4.3.14–15 for zip64), or `None` when there is no such record
+/// (the zip reader then reports the archive as invalid).
+fn declared_entries(file: &mut File) -> std::io::Result<Option<u64>> {
+    const EOCD: [u8; 4] = [0x50, 0x4b, 0x05, 0x06];
+    const ZIP64_LOCATOR: [u8; 4] = [0x50, 0x4b, 0x06, 0x07];
+    const ZIP64_EOCD: [u8; 4] = [0x50, 0x4b, 0x06, 0x06];
+    let length = file.metadata()?.len();
+    // EOCD is 22 bytes plus a comment of at most 65,535 bytes.
+    let tail_length = length.min(22 + 65_535);
+    let mut tail = vec![0u8; tail_length as usize];
+    file.seek(SeekFrom::Start(length - tail_length))?;
+    file.read_exact(&mut tail)?;
+    let Some(position) = (0..tail.len().saturating_sub(21))
+        .rev()
+        .find(|&i| tail[i..i + 4] == EOCD)
+    else {
+        return Ok(None);
+    };
+    let entries = u64::from(u16::from_le_bytes([tail[position + 10], tail[position + 11]]));
+    if entries != 0xFFFF || position < 20 || tail[position - 20..position - 16] != ZIP64_LOCATOR {
+        return Ok(Some(entries));
+    }
+    let locator = &tail[position - 20..position];
+    let mut offset = [0u8; 8];
+    offset.copy_from_slice(&locator[8..16]);
+    let zip64_offset = u64::from_le_bytes(offset);
+    if zip64_offset.saturating_add(56) > length {
+        return Ok(Some(u64::MAX));
+    }
+    let mut record = [0u8; 56];
+    file.seek(SeekFrom::Start(zip64_offset))?;
+    file.read_exact(&mut record)?;
+    if record[..4] != ZIP64_EOCD {
+        return Ok(Some(u64::MAX));
+    }
+    let mut count = [0u8; 8];
+    count.copy_from_slice(&record[32..40]);
+    Ok(Some(u64::from_le_bytes(count)))
 }
 
 fn account(path: &Path, bytes: u64, limits: &Limits, total_bytes: &mut u64) -> Result<(), AdvisoryError> {

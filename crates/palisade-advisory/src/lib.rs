@@ -65,6 +65,24 @@
 //! else the CVSS v3.x base score of a `CVSS_V3` vector mapped to its band. A
 //! record with only a CVSS v4.0 vector is [`Severity::Unknown`]: v4 scoring is a
 //! lookup table, not implemented here (the vector is still reported).
+//!
+//! # Storage and speed
+//!
+//! SQLite (bundled) at `<home>/advisories.sqlite3`: one row per advisory with
+//! the fields of [`Advisory`], one row per npm `affected` entry (indexed by
+//! package name) with its validated ranges as compact JSON, an alias table for
+//! [`Database::get`], a `meta` table (schema version, import and sync times)
+//! and a filter of package-name hashes. [`Database::matches`] binary-searches
+//! the filter first and queries SQLite only for names that have an advisory,
+//! so most packages of a lockfile cost a hash and a search. Measured on the
+//! shared data (22,262 records, release build, 2-core VM): `open` + `matches`
+//! for 2,000 packages ≈ 4 ms; import ≈ 1–2 s; the baseline builds in ≈ 1.5 ms
+//! (`benches/matching.rs`).
+//!
+//! Untrusted input: zip entries are read into memory, never extracted, with
+//! caps on entry size, entry count and total bytes ([`Limits`]); a bad record
+//! in a good zip is skipped and reported, a corrupt zip fails the import and
+//! leaves the previous index in place.
 
 mod baseline;
 mod cvss;

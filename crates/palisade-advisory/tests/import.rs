@@ -293,6 +293,24 @@ fn hostile_zips_are_bounded() {
     ));
     let db = Database::open(home.path()).expect("open");
     assert_eq!(find(&db, "t", "1.0.0").len(), 1);
+
+    // A 22-byte end-of-central-directory record that claims 60,000 entries is
+    // refused from the declared count, before any entry is parsed.
+    let mut eocd = vec![0x50, 0x4b, 0x05, 0x06, 0, 0, 0, 0];
+    eocd.extend_from_slice(&60_000u16.to_le_bytes());
+    eocd.extend_from_slice(&60_000u16.to_le_bytes());
+    eocd.extend_from_slice(&[0; 10]);
+    let claims = home.path().join("claims.zip");
+    std::fs::write(&claims, eocd).expect("write");
+    let limited = ImportOptions {
+        limits: Limits {
+            max_entries: 1000,
+            ..Limits::default()
+        },
+        ..exact()
+    };
+    let error = import(home.path(), &[claims], limited).expect_err("declared count over the limit");
+    assert!(matches!(error, AdvisoryError::Limit { .. }), "{error}");
 }
 
 #[test]
