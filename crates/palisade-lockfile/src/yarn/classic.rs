@@ -136,7 +136,8 @@ fn parse_streaming<'a>(text: &'a str, mut on_field: impl FnMut(Field<'a>)) -> Re
                 stack.push(Frame {
                     keys,
                     line: line_u32,
-                    fields: Vec::new(),
+                    // Entries hold a handful of fields; one allocation, not three.
+                    fields: Vec::with_capacity(if level == 0 { 6 } else { 4 }),
                 });
             }
             Line::Scalar(keys, value) => {
