@@ -32,7 +32,8 @@ esac
 cp "$lockfile" "$work/$target"
 export PALISADE_HOME="$work/home"
 
-echo "lockfile: $lockfile ($(du -h "$lockfile" | cut -f1)), $("$bin" deps --lockfile "$work/$target" --format json --allow-partial | grep -c '"version"') package entries"
+count=$("$bin" deps --lockfile "$work/$target" --format json --allow-partial | python3 -c 'import json,sys; print(len(json.load(sys.stdin)["packages"]))')
+echo "lockfile: $lockfile ($(du -h "$lockfile" | cut -f1)), $count packages"
 
 start=$(date +%s.%N)
 "$bin" db import --replace "$shared/ossf-malicious-npm.zip" "$shared/ghsa-npm-sample.zip"
