@@ -226,6 +226,11 @@ fn baseline_builds_and_knows_the_notable_compromises() {
         ("nx", "21.8.0"),
         ("@nx/key", "3.2.0"),
         ("@nx/eslint", "21.5.0"),
+        ("@nx/devkit", "20.9.0"),
+        ("@nx/js", "21.5.0"),
+        ("@nx/node", "20.9.0"),
+        ("@nx/workspace", "21.5.0"),
+        ("@nx/enterprise-cloud", "3.2.0"),
     ]);
     let found = db.matches(&compromised).expect("query");
     for package in &compromised {
