@@ -231,6 +231,8 @@ fn baseline_builds_and_knows_the_notable_compromises() {
         ("@nx/node", "20.9.0"),
         ("@nx/workspace", "21.5.0"),
         ("@nx/enterprise-cloud", "3.2.0"),
+        ("eslint-scope", "3.7.2"),
+        ("eslint-config-eslint", "5.0.2"),
     ]);
     let found = db.matches(&compromised).expect("query");
     for package in &compromised {
@@ -253,6 +255,18 @@ fn baseline_builds_and_knows_the_notable_compromises() {
     ]);
     let flagged = db.matches(&clean).expect("query");
     assert!(flagged.is_empty(), "{flagged:#?}");
+    // colors' protestware is filed by GitHub as a (high) denial of service.
+    let colors = db
+        .matches(&package_ids(&[
+            ("colors", "1.4.1"),
+            ("colors", "1.4.2"),
+            ("colors", "1.4.0"),
+        ]))
+        .expect("query");
+    assert_eq!(colors.len(), 2, "{colors:#?}");
+    assert!(colors
+        .iter()
+        .all(|m| m.advisory.severity == Severity::High && m.package.version != "1.4.0"));
     // One finding per issue: the MAL record carries GitHub's id as an alias.
     let chalk = db.matches(&[PackageId::new("chalk", "5.6.1")]).expect("query");
     assert_eq!(chalk[0].advisory.id, "MAL-2025-46969");
