@@ -255,18 +255,20 @@ fn baseline_builds_and_knows_the_notable_compromises() {
     ]);
     let flagged = db.matches(&clean).expect("query");
     assert!(flagged.is_empty(), "{flagged:#?}");
-    // colors' protestware is filed by GitHub as a (high) denial of service.
-    let colors = db
-        .matches(&package_ids(&[
-            ("colors", "1.4.1"),
-            ("colors", "1.4.2"),
-            ("colors", "1.4.0"),
-        ]))
-        .expect("query");
-    assert_eq!(colors.len(), 2, "{colors:#?}");
-    assert!(colors
-        .iter()
-        .all(|m| m.advisory.severity == Severity::High && m.package.version != "1.4.0"));
+    // colors' and faker's protestware are filed by GitHub as high-severity
+    // vulnerabilities (denial of service, removed functionality).
+    for (name, version) in [("colors", "1.4.1"), ("colors", "1.4.2"), ("faker", "6.6.6")] {
+        let found = db.matches(&[PackageId::new(name, version)]).expect("query");
+        assert!(!found.is_empty(), "{name}@{version}");
+        assert!(
+            found.iter().all(|m| m.advisory.severity == Severity::High),
+            "{found:#?}"
+        );
+    }
+    assert!(db
+        .matches(&package_ids(&[("colors", "1.4.0"), ("faker", "5.5.3")]))
+        .expect("query")
+        .is_empty());
     // One finding per issue: the MAL record carries GitHub's id as an alias.
     let chalk = db.matches(&[PackageId::new("chalk", "5.6.1")]).expect("query");
     assert_eq!(chalk[0].advisory.id, "MAL-2025-46969");
