@@ -197,6 +197,20 @@ fn deep_nesting_is_refused_without_recursion() {
     assert!(matches!(extract("yarn.lock", &text), Err(LockfileError::Syntax { .. })));
 }
 
+#[test]
+fn deeply_nested_berry_yaml_is_an_error_not_a_stack_overflow() {
+    let flow = format!("__metadata:\n  version: 8\n\n\"a@npm:1\": {}\n", "[".repeat(100_000));
+    assert!(extract("yarn.lock", &flow).is_err());
+    let mut block = String::from("__metadata:\n  version: 8\n\n");
+    for depth in 0..300 {
+        block.push_str(&"  ".repeat(depth));
+        block.push_str("a:\n");
+    }
+    block.push_str(&"  ".repeat(300));
+    block.push_str("b: c\n");
+    assert!(extract("yarn.lock", &block).is_err());
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(2000))]
 

@@ -239,8 +239,62 @@ fn is_plain(text: &str) -> bool {
         .any(|byte| matches!(byte, b':' | b'#' | b',' | b'[' | b']' | b'{' | b'}' | b'\t'))
 }
 
+/// Flow collections (`[`, `{`) nested deeper than this are refused before
+/// the YAML parser sees them: its time grows with the square of the depth
+/// (40 000 levels take seconds), and yarn never writes flow collections.
+const MAX_FLOW_DEPTH: usize = 64;
+
+/// The line and column where flow nesting first exceeds [`MAX_FLOW_DEPTH`].
+/// Quotes and comments are skipped, approximately as YAML reads them; an
+/// error here errs towards refusing.
+fn excessive_flow_nesting(text: &str) -> Option<(usize, usize)> {
+    let mut depth = 0usize;
+    for (index, line) in text.split('\n').enumerate() {
+        let bytes = line.as_bytes();
+        let mut position = 0;
+        let mut previous = b' ';
+        while position < bytes.len() {
+            let byte = bytes[position];
+            match byte {
+                b'#' if previous == b' ' || previous == b'\t' => break,
+                b'"' => {
+                    position += 1;
+                    while position < bytes.len() && bytes[position] != b'"' {
+                        position += if bytes[position] == b'\\' { 2 } else { 1 };
+                    }
+                }
+                b'\'' if matches!(previous, b' ' | b'\t' | b'[' | b'{' | b',' | b':') => {
+                    position += 1;
+                    while position < bytes.len() && bytes[position] != b'\'' {
+                        position += 1;
+                    }
+                }
+                b'[' | b'{' => {
+                    depth += 1;
+                    if depth > MAX_FLOW_DEPTH {
+                        return Some((index + 1, position + 1));
+                    }
+                }
+                b']' | b'}' => depth = depth.saturating_sub(1),
+                _ => {}
+            }
+            previous = byte;
+            position += 1;
+        }
+    }
+    None
+}
+
 /// Parse with a full YAML parser, for files not in yarn's canonical form.
 fn parse_yaml(display_path: &str, text: &str) -> Result<Vec<Field<'static>>, LockfileError> {
+    if let Some((line, column)) = excessive_flow_nesting(text) {
+        return Err(LockfileError::Syntax {
+            path: display_path.to_string(),
+            line,
+            column,
+            message: format!("flow collections nested deeper than {MAX_FLOW_DEPTH} levels"),
+        });
+    }
     let document: YamlNode = serde_norway::from_str(text).map_err(|error| {
         let (line, column) = error
             .location()
