@@ -342,7 +342,13 @@ fn from_v1_tree<'a>(display_path: &str, format: String, mut root: Entry<'a>, lin
     root_node.name = root.name.take();
     root_node.version = root.version.take();
     let mut nodes = vec![root_node];
-    v1::flatten("", std::mem::take(&mut root.children), &mut nodes, lines);
+    v1::flatten(
+        "",
+        std::mem::take(&mut root.children),
+        &mut nodes,
+        &mut HashSet::new(),
+        lines,
+    );
     // Nested directory links can name a target twice; keep the first.
     let mut seen = HashSet::new();
     nodes.retain(|node| seen.insert(node.location.to_string()));
@@ -549,6 +555,13 @@ fn assemble(display_path: &str, format: String, nodes: &[Node<'_>], globs: &[&st
             })
             .collect()
     } else {
+        if globs.len() > workspaces::MAX_GLOBS {
+            inventory.warnings.push(Warning::new(format!(
+                "the root lists {} `workspaces` globs; only the first {} were used",
+                globs.len(),
+                workspaces::MAX_GLOBS
+            )));
+        }
         workspaces::members(globs, nodes.iter().map(|node| node.location.as_ref()))
     };
 

@@ -10,6 +10,7 @@
 //! version of a tarball from its file name; so do we.
 
 use std::borrow::Cow;
+use std::collections::HashSet;
 
 use palisade_core::SourceKind;
 
@@ -23,6 +24,7 @@ pub(super) fn flatten<'a>(
     parent_location: &str,
     children: Vec<(Cow<'a, str>, Entry<'a>)>,
     nodes: &mut Vec<Node<'a>>,
+    targets: &mut HashSet<String>,
     lines: &mut LineIndex<'_>,
 ) {
     for (name, entry) in children {
@@ -32,7 +34,7 @@ pub(super) fn flatten<'a>(
             format!("{parent_location}/node_modules/{name}")
         };
         let line = lines.line_of(&name);
-        convert(&name, location, line, entry, nodes, lines);
+        convert(&name, location, line, entry, nodes, targets, lines);
     }
 }
 
@@ -44,6 +46,7 @@ fn convert<'a>(
     line: Option<u32>,
     mut entry: Entry<'a>,
     nodes: &mut Vec<Node<'a>>,
+    targets: &mut HashSet<String>,
     lines: &mut LineIndex<'_>,
 ) {
     let children = std::mem::take(&mut entry.children);
@@ -73,7 +76,8 @@ fn convert<'a>(
             link.resolved = Some(Cow::Owned(target.clone()));
             link.line = line;
             nodes.push(link);
-            if !nodes.iter().any(|existing| existing.location == target) {
+            // The first entry linking to a directory describes it (as in arborist).
+            if targets.insert(target.clone()) {
                 node.location = Cow::Owned(target.clone());
                 node.source = Some(SourceKind::Link);
                 nodes.push(node);
@@ -138,7 +142,7 @@ fn convert<'a>(
             nodes.push(node);
         }
     }
-    flatten(&nested_base, children, nodes, lines);
+    flatten(&nested_base, children, nodes, targets, lines);
 }
 
 /// Which spec a v1 entry was installed from, following arborist's

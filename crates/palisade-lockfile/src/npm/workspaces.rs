@@ -13,9 +13,13 @@
 
 use std::collections::HashSet;
 
+/// More globs than any real project lists; the rest are ignored (with a
+/// warning from the caller) so matching stays bounded.
+pub(super) const MAX_GLOBS: usize = 256;
+
 /// The locations among `locations` that the `workspaces` globs select.
 pub(super) fn members<'l>(globs: &[&str], locations: impl Iterator<Item = &'l str>) -> HashSet<&'l str> {
-    let (positive, negative) = split_patterns(globs);
+    let (positive, negative) = split_patterns(&globs[..globs.len().min(MAX_GLOBS)]);
     if positive.is_empty() {
         return HashSet::new();
     }
