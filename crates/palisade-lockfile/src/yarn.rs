@@ -18,7 +18,10 @@
 //! - `importers`: berry lists the root and every workspace member
 //!   (`workspace:` resolutions) with its resolved third-party dependencies;
 //!   edges between workspace members are left out. Classic lockfiles do not
-//!   record workspace members at all, so a classic inventory has none.
+//!   record workspace members at all; a classic inventory has one inferred
+//!   importer `.` whose dependencies are the packages of key descriptors no
+//!   entry depends on, i.e. those written in the root's or a workspace
+//!   member's `package.json` (all members together).
 //! - `dependencies`: each dependency's descriptor is looked up among the entry
 //!   keys. When `resolutions` overrides or berry's `catalog:` make the written
 //!   range differ from every key, the edge goes to the only entry of that
@@ -360,6 +363,27 @@ fn assemble(mut inventory: Inventory, entries: Vec<Entry<'_>>, berry: bool) -> I
             })
             .collect()
     };
+    // Classic: those packages are the manifests' direct dependencies. Yarn v1
+    // does not say which workspace member declared which, so they form one
+    // inferred root importer; it gives audit its dependency paths.
+    if !berry {
+        let direct: Vec<PackageId> = entries
+            .iter()
+            .zip(&root_pinned)
+            .filter(|(_, pinned)| **pinned)
+            .filter_map(|(entry, _)| match &entry.kind {
+                EntryKind::Package(package) => Some(package.id()),
+                EntryKind::Workspace { .. } => None,
+            })
+            .collect();
+        if !direct.is_empty() {
+            inventory.importers.push(Importer {
+                path: ".".to_string(),
+                name: None,
+                dependencies: direct,
+            });
+        }
+    }
     let optional = if patched_twins.is_empty() {
         compute_optional(&entries, &edges, root_pinned)
     } else {
