@@ -16,7 +16,9 @@
 //! - Workspace members are the entries the root's `workspaces` globs select
 //!   (arborist's `mapWorkspaces.virtual`); with the root and every member they
 //!   become [`Importer`]s. A hidden lockfile has no root entry and so no globs:
-//!   there, every link target inside the project is taken for a member.
+//!   there, every link target inside the project is taken for a member. v1
+//!   does not record the root's direct dependencies; its root importer lists
+//!   the top-level packages that nothing else requires.
 //! - A `link: true` entry is a symlink, never a package itself. Its target is
 //!   a package with source `link` when it is not a workspace member (a `file:`
 //!   directory dependency), reported at the target path and the link paths.
@@ -254,7 +256,8 @@ fn from_packages<'a>(
         nodes.push(Node::from_entry(key, line, entry));
     }
     let globs: Vec<&str> = globs.iter().map(|glob| glob.as_ref()).collect();
-    assemble(display_path, format, &nodes, &globs, !has_root)
+    let root = if has_root { Root::Recorded } else { Root::Missing };
+    assemble(display_path, format, &nodes, &globs, root)
 }
 
 /// A folder of an installed `node_modules` tree, for the walker: a package
@@ -333,7 +336,7 @@ pub(crate) fn inventory_of_folders(display_path: &str, format: &str, folders: Ve
             node
         })
         .collect();
-    assemble(display_path, format.to_string(), &nodes, &[], false)
+    assemble(display_path, format.to_string(), &nodes, &[], Root::Recorded)
 }
 
 /// v1: the nested `dependencies` tree.
@@ -352,7 +355,7 @@ fn from_v1_tree<'a>(display_path: &str, format: String, mut root: Entry<'a>, lin
     // Nested directory links can name a target twice; keep the first.
     let mut seen = HashSet::new();
     nodes.retain(|node| seen.insert(node.location.to_string()));
-    assemble(display_path, format, &nodes, &[], false)
+    assemble(display_path, format, &nodes, &[], Root::WithoutDependencies)
 }
 
 /// The resolved tree: nodes by location, links known.
@@ -502,7 +505,19 @@ fn is_inside_node_modules(location: &str) -> bool {
     last_node_modules(location).is_some()
 }
 
-fn assemble(display_path: &str, format: String, nodes: &[Node<'_>], globs: &[&str], hidden: bool) -> Inventory {
+/// What the lockfile says about the root project.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Root {
+    /// A root entry with its dependencies (v2, v3, an installed tree).
+    Recorded,
+    /// v1: the root exists but its direct dependencies are not recorded.
+    WithoutDependencies,
+    /// The hidden lockfile: no root entry at all.
+    Missing,
+}
+
+fn assemble(display_path: &str, format: String, nodes: &[Node<'_>], globs: &[&str], root: Root) -> Inventory {
+    let hidden = root == Root::Missing;
     let mut inventory = Inventory::new(display_path, format);
     let mut index: FastMap<&str, usize> = FastMap::default();
     index.reserve(nodes.len());
@@ -653,6 +668,23 @@ fn assemble(display_path: &str, format: String, nodes: &[Node<'_>], globs: &[&st
         tree.resolve_into(position, names, &mut edges[slot], &mut buffer);
     }
     let ids = Ids::new(nodes, &names);
+    // v1 does not record the root's direct dependencies: take the top-level
+    // packages nothing else depends on, which can only be direct (or
+    // extraneous). Direct dependencies that something else also requires are
+    // missed, but every package stays reachable from the root through them.
+    let mut unrequired_top_level = Vec::new();
+    if root == Root::WithoutDependencies {
+        let required: HashSet<usize> = edges.iter().flatten().copied().collect();
+        for (position, node) in nodes.iter().enumerate() {
+            if superseded[position] || last_node_modules(&node.location) != Some(0) {
+                continue;
+            }
+            let target = tree.link_target.get(&position).copied().unwrap_or(position);
+            if !required.contains(&target) && !nodes[target].location.is_empty() {
+                unrequired_top_level.push(target);
+            }
+        }
+    }
     for (package, targets) in inventory.packages.iter_mut().zip(edges) {
         package.dependencies = ids.of(targets);
     }
@@ -660,10 +692,14 @@ fn assemble(display_path: &str, format: String, nodes: &[Node<'_>], globs: &[&st
     if !hidden {
         if let Some(&position) = tree.index.get("") {
             let node = &nodes[position];
+            let dependencies = match root {
+                Root::WithoutDependencies => ids.of(unrequired_top_level),
+                _ => importer_dependencies(&tree, &ids, position, &mut buffer),
+            };
             inventory.importers.push(Importer {
                 path: String::new(),
                 name: node.name.as_deref().map(str::to_string),
-                dependencies: importer_dependencies(&tree, &ids, position, &mut buffer),
+                dependencies,
             });
         }
     }
