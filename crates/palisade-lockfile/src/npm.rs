@@ -598,7 +598,10 @@ fn assemble(display_path: &str, format: String, nodes: &[Node<'_>], globs: &[&st
     // One package per name, version and source; its edges as node indices
     // until the end, so a package installed at many paths costs one id per
     // distinct dependency rather than one per path.
-    let mut by_identity: FastMap<(&str, &str, SourceKind), usize> = FastMap::default();
+    // Keyed by the name@version slot of `ids`, so each node costs one string
+    // hash (in `Ids::new`) rather than two.
+    let ids = Ids::new(nodes, &names);
+    let mut by_identity: FastMap<(usize, SourceKind), usize> = FastMap::default();
     by_identity.reserve(nodes.len() / 2);
     let mut edges: Vec<Vec<usize>> = Vec::new();
     for (position, node) in nodes.iter().enumerate() {
@@ -637,7 +640,7 @@ fn assemble(display_path: &str, format: String, nodes: &[Node<'_>], globs: &[&st
         }
         let name = names[position];
         let version = node.version.as_deref().unwrap_or("");
-        let slot = *by_identity.entry((name, version, source)).or_insert_with(|| {
+        let slot = *by_identity.entry((ids.of_node[position], source)).or_insert_with(|| {
             inventory.packages.push(new_package(node, name, version, source));
             edges.push(Vec::new());
             inventory.packages.len() - 1
@@ -657,7 +660,9 @@ fn assemble(display_path: &str, format: String, nodes: &[Node<'_>], globs: &[&st
         for path_node in paths {
             let location = tree.nodes[path_node].location.as_ref();
             package.paths.push(location.to_string());
-            if is_inside_node_modules(location) {
+            // A folder-derived name is never an alias of itself.
+            let own_folder_name = path_node == position && node.name.is_none();
+            if !own_folder_name && is_inside_node_modules(location) {
                 let installed_as = folder_name(location);
                 if installed_as != name && !package.aliases.iter().any(|alias| alias == installed_as) {
                     package.aliases.push(installed_as.to_string());
@@ -667,7 +672,6 @@ fn assemble(display_path: &str, format: String, nodes: &[Node<'_>], globs: &[&st
         let names = node.dependencies.iter().map(|name| name.as_ref());
         tree.resolve_into(position, names, &mut edges[slot], &mut buffer);
     }
-    let ids = Ids::new(nodes, &names);
     // v1 does not record the root's direct dependencies: take the top-level
     // packages nothing else depends on, which can only be direct (or
     // extraneous). Direct dependencies that something else also requires are
