@@ -38,6 +38,9 @@ use yaml::{Map, Node};
 
 const SUPPORTED: &str = "5.x, 6.x, 9.x";
 
+/// See [`text::flow_nesting_exceeds`].
+const MAX_FLOW_NESTING: usize = 64;
+
 pub(crate) fn extract(display_path: &str, contents: &str) -> Result<Inventory, LockfileError> {
     let contents = contents.strip_prefix('\u{feff}').unwrap_or(contents);
     if text::uses_anchor_aliases(contents) {
@@ -46,6 +49,13 @@ pub(crate) fn extract(display_path: &str, contents: &str) -> Result<Inventory, L
             line: None,
             message: "uses YAML anchors and aliases, which pnpm never writes (refused: they can expand without bound)"
                 .to_string(),
+        });
+    }
+    if let Some(line) = text::flow_nesting_exceeds(contents, MAX_FLOW_NESTING) {
+        return Err(LockfileError::Invalid {
+            path: display_path.to_string(),
+            line: Some(line as usize),
+            message: format!("`[`/`{{` nested more than {MAX_FLOW_NESTING} deep; pnpm lockfiles nest two"),
         });
     }
     let documents = parse_documents(display_path, contents)?;

@@ -61,6 +61,16 @@ fn unknown_versions_say_which_are_supported() {
 }
 
 #[test]
+fn deep_nesting_is_an_error_not_a_stack_overflow() {
+    let text = format!(
+        "{{\"lockfileVersion\": 1, \"x\": {}{}}}",
+        "[".repeat(100_000),
+        "]".repeat(100_000)
+    );
+    assert!(matches!(extract("bun.lock", &text), Err(LockfileError::Syntax { .. })));
+}
+
+#[test]
 fn entries_not_understood_are_warnings_with_lines() {
     let contents = "{\n  \"lockfileVersion\": 1,\n  \"workspaces\": { \"\": { \"dependencies\": { \"ok\": \"1\" } } },\n  \"packages\": {\n    \"ok\": [\"ok@1.0.0\", \"\", {}, \"sha512-x\"],\n    \"bad\": 3,\n    \"worse\": [\"no-version\"],\n  }\n}\n";
     let inventory = extract("bun.lock", contents).expect("readable");

@@ -87,6 +87,21 @@ fn billion_laughs_is_refused_quickly() {
 }
 
 #[test]
+fn deep_nesting_is_an_error_not_a_stack_overflow() {
+    let deep_flow = format!(
+        "lockfileVersion: '9.0'\na: {}{}\n",
+        "[".repeat(200_000),
+        "]".repeat(200_000)
+    );
+    let deep_block: String = std::iter::once("lockfileVersion: '9.0'\n".to_string())
+        .chain((0..2_000).map(|depth| format!("{}k:\n", " ".repeat(depth))))
+        .collect();
+    for text in [deep_flow, deep_block] {
+        assert!(extract("pnpm-lock.yaml", &text).is_err());
+    }
+}
+
+#[test]
 fn a_document_that_is_not_understood_is_a_warning() {
     let contents = "lockfileVersion: '9.0'\nimporters:\n  .: {}\n---\njust: a mapping\n---\n- a list\n";
     let inventory = extract("pnpm-lock.yaml", contents).expect("the first document is a lockfile");

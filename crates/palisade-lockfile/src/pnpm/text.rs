@@ -152,6 +152,31 @@ pub(crate) fn uses_anchor_aliases(contents: &str) -> bool {
     aliases.iter().any(|alias| anchors.contains(alias))
 }
 
+/// The line where `[`/`{` nesting first goes deeper than `limit`, if it
+/// does. libyaml (under serde_norway) spends time quadratic in the depth of
+/// flow collections before its own recursion limit triggers: 200,000 `[`
+/// take minutes. pnpm never nests flow collections more than two deep.
+/// Brackets inside quoted strings are counted too, which only matters for
+/// text no lockfile contains.
+pub(crate) fn flow_nesting_exceeds(contents: &str, limit: usize) -> Option<u32> {
+    let mut depth = 0usize;
+    let mut line = 1u32;
+    for byte in contents.bytes() {
+        match byte {
+            b'[' | b'{' => {
+                depth += 1;
+                if depth > limit {
+                    return Some(line);
+                }
+            }
+            b']' | b'}' => depth = depth.saturating_sub(1),
+            b'\n' => line = line.saturating_add(1),
+            _ => {}
+        }
+    }
+    None
+}
+
 /// A YAML node starts after indentation, `- `, `: `, `? `, `[`, `{` or `,`.
 fn at_node_start(bytes: &[u8], index: usize) -> bool {
     let mut cursor = index;

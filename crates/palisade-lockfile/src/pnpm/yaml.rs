@@ -152,6 +152,11 @@ pub(crate) struct Unsupported;
 
 type Parsed<T> = Result<T, Unsupported>;
 
+/// Nesting deeper than this leaves the fast path (pnpm nests four levels);
+/// serde_norway then applies its own recursion limit. Keeps hostile input
+/// from exhausting the stack.
+const MAX_DEPTH: usize = 32;
+
 /// Every document of `text`, or [`Unsupported`] when the text leaves the
 /// subset pnpm writes (including any YAML error: the general parser then
 /// reports it with its position).
@@ -199,7 +204,11 @@ fn parse_document<'a>(lines: &[Line<'a>]) -> Parsed<Node<'a>> {
     if lines.is_empty() {
         return Ok(Node::Null);
     }
-    let mut parser = BlockParser { lines, position: 0 };
+    let mut parser = BlockParser {
+        lines,
+        position: 0,
+        depth: 0,
+    };
     let first_indent = lines[0].indent;
     let node = parser.block(first_indent)?;
     if parser.position != lines.len() {
@@ -211,6 +220,7 @@ fn parse_document<'a>(lines: &[Line<'a>]) -> Parsed<Node<'a>> {
 struct BlockParser<'l, 'a> {
     lines: &'l [Line<'a>],
     position: usize,
+    depth: usize,
 }
 
 fn is_sequence_item(content: &str) -> bool {
@@ -219,6 +229,16 @@ fn is_sequence_item(content: &str) -> bool {
 
 impl<'a> BlockParser<'_, 'a> {
     fn block(&mut self, indent: usize) -> Parsed<Node<'a>> {
+        if self.depth >= MAX_DEPTH {
+            return Err(Unsupported);
+        }
+        self.depth += 1;
+        let node = self.block_inner(indent);
+        self.depth -= 1;
+        node
+    }
+
+    fn block_inner(&mut self, indent: usize) -> Parsed<Node<'a>> {
         let line = &self.lines[self.position];
         if is_sequence_item(line.content) {
             self.sequence(indent)
@@ -350,7 +370,11 @@ fn inline_value(text: &str) -> Parsed<Node<'_>> {
     match bytes.first() {
         None => Ok(Node::Null),
         Some(b'{' | b'[') => {
-            let mut flow = FlowParser { text, position: 0 };
+            let mut flow = FlowParser {
+                text,
+                position: 0,
+                depth: 0,
+            };
             let node = flow.node()?;
             flow.skip_spaces();
             if flow.position != text.len() && !text[flow.position..].starts_with('#') {
@@ -468,6 +492,7 @@ fn double_quoted(text: &str) -> Parsed<(Cow<'_, str>, usize)> {
 struct FlowParser<'a> {
     text: &'a str,
     position: usize,
+    depth: usize,
 }
 
 impl<'a> FlowParser<'a> {
@@ -482,6 +507,16 @@ impl<'a> FlowParser<'a> {
     }
 
     fn node(&mut self) -> Parsed<Node<'a>> {
+        if self.depth >= MAX_DEPTH {
+            return Err(Unsupported);
+        }
+        self.depth += 1;
+        let node = self.node_inner();
+        self.depth -= 1;
+        node
+    }
+
+    fn node_inner(&mut self) -> Parsed<Node<'a>> {
         self.skip_spaces();
         match self.peek() {
             Some(b'{') => {
@@ -668,6 +703,11 @@ mod tests {
             "a: b: c\n",
             "a: 1\n  b: 2\n",
         ] {
+            assert!(parse_fast(text).is_err(), "{text:?}");
+        }
+        let deep_flow = format!("a: {}{}\n", "[".repeat(100_000), "]".repeat(100_000));
+        let deep_block: String = (0..5_000).map(|depth| format!("{}k:\n", " ".repeat(depth))).collect();
+        for text in [deep_flow.as_str(), deep_block.as_str()] {
             assert!(parse_fast(text).is_err(), "{text:?}");
         }
     }
