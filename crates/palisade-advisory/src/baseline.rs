@@ -37,6 +37,7 @@ pub(crate) fn build() -> Result<Connection, AdvisoryError> {
     }
     store::write_name_filter(&conn).map_err(|e| AdvisoryError::sqlite("index", label, e))?;
     store::set_meta(&conn, label, "baseline", "true")?;
+    store::write_statistics(&conn, label)?;
     conn.execute_batch("COMMIT")
         .map_err(|e| AdvisoryError::sqlite("write", label, e))?;
     Ok(conn)

@@ -208,6 +208,7 @@ pub(crate) fn import_with_meta(
         store::set_meta(&conn, &temp_path, key, value)?;
     }
     store::write_name_filter(&conn).map_err(sql("index"))?;
+    store::write_statistics(&conn, &temp_path)?;
     conn.execute_batch("COMMIT").map_err(sql("commit"))?;
     let total: i64 = conn
         .query_row("SELECT COUNT(*) FROM advisory", [], |row| row.get(0))

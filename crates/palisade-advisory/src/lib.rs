@@ -274,42 +274,12 @@ impl Database {
 
     pub fn status(&self) -> Result<Status, AdvisoryError> {
         let path = self.display_path();
-        let err = self.sql_error("read the status of");
-        let mut by_kind = BTreeMap::new();
-        let mut by_source = BTreeMap::new();
-        let mut advisories = 0;
-        {
-            let mut statement = self
-                .conn
-                .prepare("SELECT kind, source, COUNT(*) FROM advisory GROUP BY kind, source")
-                .map_err(&err)?;
-            let mut rows = statement.query([]).map_err(&err)?;
-            while let Some(row) = rows.next().map_err(&err)? {
-                let kind: String = row.get(0).map_err(&err)?;
-                let source: String = row.get(1).map_err(&err)?;
-                let count: i64 = row.get(2).map_err(&err)?;
-                let count = u64::try_from(count).unwrap_or(0);
-                *by_kind.entry(kind).or_insert(0) += count;
-                *by_source.entry(source).or_insert(0) += count;
-                advisories += count;
-            }
-        }
-        let newest_modified: Option<String> = self
-            .conn
-            .query_row(
-                "SELECT modified FROM advisory ORDER BY modified_ts DESC LIMIT 1",
-                [],
-                |row| row.get(0),
-            )
-            .map(Some)
-            .or_else(|e| {
-                if e == rusqlite::Error::QueryReturnedNoRows {
-                    Ok(None)
-                } else {
-                    Err(e)
-                }
-            })
-            .map_err(&err)?;
+        let store::Statistics {
+            advisories,
+            by_kind,
+            by_source,
+            newest_modified,
+        } = store::read_statistics(&self.conn, &path)?;
         let imported_at = store::get_meta(&self.conn, &path, "imported_at")?;
         let synced_at = store::get_meta(&self.conn, &path, "synced_at")?;
         let sync_url = store::get_meta(&self.conn, &path, "sync_url")?;

@@ -4,6 +4,7 @@
 //! npm `affected` entry (indexed by package name) holding its validated
 //! ranges as compact JSON, and one row per alias for lookups by CVE/GHSA/MAL id.
 
+use std::collections::BTreeMap;
 use std::path::Path;
 
 use palisade_core::Severity;
@@ -315,4 +316,55 @@ pub(crate) fn find_rowid(conn: &Connection, id: &str) -> rusqlite::Result<Option
     conn.prepare_cached("SELECT advisory FROM alias WHERE alias = ?1 ORDER BY advisory LIMIT 1")?
         .query_row([id], |row| row.get(0))
         .optional()
+}
+
+/// Counts that `Database::status` reports, computed once when an index is
+/// written: counting 20k+ rows on every audit would cost more than the audit.
+#[derive(Debug, Default, serde::Serialize, serde::Deserialize)]
+pub(crate) struct Statistics {
+    pub(crate) advisories: u64,
+    pub(crate) by_kind: BTreeMap<String, u64>,
+    pub(crate) by_source: BTreeMap<String, u64>,
+    pub(crate) newest_modified: Option<String>,
+}
+
+const STATISTICS_KEY: &str = "statistics";
+
+pub(crate) fn compute_statistics(conn: &Connection) -> rusqlite::Result<Statistics> {
+    let mut statistics = Statistics::default();
+    let mut statement = conn.prepare("SELECT kind, source, COUNT(*) FROM advisory GROUP BY kind, source")?;
+    let mut rows = statement.query([])?;
+    while let Some(row) = rows.next()? {
+        let kind: String = row.get(0)?;
+        let source: String = row.get(1)?;
+        let count = u64::try_from(row.get::<_, i64>(2)?).unwrap_or(0);
+        *statistics.by_kind.entry(kind).or_insert(0) += count;
+        *statistics.by_source.entry(source).or_insert(0) += count;
+        statistics.advisories += count;
+    }
+    statistics.newest_modified = conn
+        .query_row(
+            "SELECT modified FROM advisory ORDER BY modified_ts DESC LIMIT 1",
+            [],
+            |row| row.get(0),
+        )
+        .optional()?;
+    Ok(statistics)
+}
+
+/// Store the statistics in `meta`; call inside the transaction that wrote the records.
+pub(crate) fn write_statistics(conn: &Connection, path: &Path) -> Result<(), AdvisoryError> {
+    let statistics = compute_statistics(conn).map_err(|e| AdvisoryError::sqlite("count the records of", path, e))?;
+    let text = serde_json::to_string(&statistics).unwrap_or_default();
+    set_meta(conn, path, STATISTICS_KEY, &text)
+}
+
+/// The stored statistics, or a fresh count when the index has none (or they do not parse).
+pub(crate) fn read_statistics(conn: &Connection, path: &Path) -> Result<Statistics, AdvisoryError> {
+    if let Some(text) = get_meta(conn, path, STATISTICS_KEY)? {
+        if let Ok(statistics) = serde_json::from_str(&text) {
+            return Ok(statistics);
+        }
+    }
+    compute_statistics(conn).map_err(|e| AdvisoryError::sqlite("count the records of", path, e))
 }
