@@ -558,3 +558,14 @@ fn merge_group(mut group: Vec<Advisory>) -> Advisory {
 
 #[cfg(test)]
 mod tests;
+
+/// Parse one OSV JSON document the way an import does, without storing it.
+/// `Ok` carries whether it would be stored (`true`) or ignored as withdrawn or
+/// not npm (`false`); `Err` is the reason it would be skipped. Used by the fuzz
+/// target and by anyone checking a record before importing it.
+pub fn check_record(bytes: &[u8]) -> Result<bool, String> {
+    match record::parse(bytes)? {
+        record::Parsed::Record { .. } => Ok(true),
+        record::Parsed::Withdrawn { .. } | record::Parsed::NotNpm => Ok(false),
+    }
+}
