@@ -12,10 +12,10 @@ pub fn resolve(flag: Option<&Path>) -> Result<PathBuf, CliError> {
     if let Some(value) = std::env::var_os("PALISADE_HOME").filter(|v| !v.is_empty()) {
         return Ok(PathBuf::from(value));
     }
-    dirs::cache_dir()
-        .map(|dir| dir.join("palisade"))
-        .ok_or_else(|| {
-            CliError::input(anyhow::anyhow!("cannot find a cache directory for the advisory database"))
-                .with_hint("set PALISADE_HOME to a writable directory")
-        })
+    dirs::cache_dir().map(|dir| dir.join("palisade")).ok_or_else(|| {
+        CliError::input(anyhow::anyhow!(
+            "cannot find a cache directory for the advisory database"
+        ))
+        .with_hint("set PALISADE_HOME to a writable directory")
+    })
 }

@@ -32,14 +32,12 @@ pub fn load(args: &InputArgs) -> Result<Vec<Inventory>, CliError> {
 
 fn read_lockfile(path: &Path) -> Result<Inventory, CliError> {
     if LockfileKind::detect(path).is_none() && path.exists() {
-        return Err(CliError::input(anyhow!(
-            "`{}` is not a lockfile Palisade recognises",
-            path.display()
-        ))
-        .with_hint(
-            "Palisade reads package-lock.json, npm-shrinkwrap.json, yarn.lock, pnpm-lock.yaml and bun.lock \
+        return Err(
+            CliError::input(anyhow!("`{}` is not a lockfile Palisade recognises", path.display())).with_hint(
+                "Palisade reads package-lock.json, npm-shrinkwrap.json, yarn.lock, pnpm-lock.yaml and bun.lock \
              (bun.lockb is binary: run `bun install --save-text-lockfile` to write bun.lock)",
-        ));
+            ),
+        );
     }
     palisade_lockfile::extract_file(path).map_err(lockfile_error)
 }
@@ -51,8 +49,10 @@ fn walk_node_modules(base: &Path) -> Result<Inventory, CliError> {
         base.join("node_modules")
     };
     if !root.is_dir() {
-        return Err(CliError::input(anyhow!("no node_modules directory at `{}`", root.display()))
-            .with_hint("run the package manager's install first, or drop --node-modules to read the lockfile"));
+        return Err(
+            CliError::input(anyhow!("no node_modules directory at `{}`", root.display()))
+                .with_hint("run the package manager's install first, or drop --node-modules to read the lockfile"),
+        );
     }
     palisade_lockfile::walk_node_modules(&root).map_err(lockfile_error)
 }

@@ -58,10 +58,15 @@ fn finding<'a>(report: &'a Value, name: &str, version: &str) -> Vec<&'a Value> {
 fn deps_json_follows_the_contract() {
     let home = tempfile::tempdir().expect("temp dir");
     let example = example();
-    let output = palisade(home.path(), &["deps", example.to_str().expect("utf-8 path"), "--format", "json"]);
+    let output = palisade(
+        home.path(),
+        &["deps", example.to_str().expect("utf-8 path"), "--format", "json"],
+    );
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
     let report = json(&output);
-    assert!(report["lockfile"].as_str().is_some_and(|l| l.ends_with("package-lock.json")));
+    assert!(report["lockfile"]
+        .as_str()
+        .is_some_and(|l| l.ends_with("package-lock.json")));
     assert_eq!(report["format"], "npm-v3");
     let packages = report["packages"].as_array().expect("packages array");
     assert_eq!(packages.len(), 65);
@@ -74,29 +79,46 @@ fn deps_json_follows_the_contract() {
     assert!(lodash["integrity"].as_str().is_some_and(|i| i.starts_with("sha512-")));
     let chalk = packages.iter().find(|p| p["name"] == "chalk").expect("chalk listed");
     assert_eq!(chalk["dev"], true);
-    assert!(packages.iter().all(|p| p["name"] != "palisade-example-compromised"), "the root project is not a package");
+    assert!(
+        packages.iter().all(|p| p["name"] != "palisade-example-compromised"),
+        "the root project is not a package"
+    );
 }
 
 #[test]
 fn audit_finds_the_compromised_versions_and_exits_1() {
     let home = tempfile::tempdir().expect("temp dir");
     let example = example();
-    let output = palisade(home.path(), &["audit", example.to_str().expect("utf-8 path"), "--format", "json"]);
+    let output = palisade(
+        home.path(),
+        &["audit", example.to_str().expect("utf-8 path"), "--format", "json"],
+    );
     assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
     let report = json(&output);
     assert_eq!(report["packages_scanned"], 65);
-    for (name, version) in [("flatmap-stream", "0.1.1"), ("event-stream", "3.3.6"), ("ua-parser-js", "0.7.29")] {
+    for (name, version) in [
+        ("flatmap-stream", "0.1.1"),
+        ("event-stream", "3.3.6"),
+        ("ua-parser-js", "0.7.29"),
+    ] {
         let found = finding(&report, name, version);
         assert!(!found.is_empty(), "{name}@{version} is reported");
-        assert!(found.iter().all(|f| f["kind"] == "malicious" && f["severity"] == "critical"));
+        assert!(found
+            .iter()
+            .all(|f| f["kind"] == "malicious" && f["severity"] == "critical"));
     }
     let lodash = finding(&report, "lodash", "4.17.20");
     assert!(!lodash.is_empty(), "lodash 4.17.20 has known vulnerabilities");
     assert!(lodash.iter().all(|f| f["kind"] == "vulnerability"));
-    assert!(lodash.iter().any(|f| f["fixed_in"].as_array().is_some_and(|v| v.iter().any(|v| v == "4.17.21"))));
+    assert!(lodash.iter().any(|f| f["fixed_in"]
+        .as_array()
+        .is_some_and(|v| v.iter().any(|v| v == "4.17.21"))));
     assert_eq!(lodash[0]["recommended_version"], "4.17.21");
     let qs = finding(&report, "qs", "6.7.0");
-    assert_eq!(qs[0]["paths"][0], "palisade-example-compromised > express@4.17.1 > qs@6.7.0");
+    assert_eq!(
+        qs[0]["paths"][0],
+        "palisade-example-compromised > express@4.17.1 > qs@6.7.0"
+    );
     assert!(report["database"]["baseline"].as_bool().expect("baseline flag"));
 }
 
@@ -106,12 +128,19 @@ fn fail_on_and_omit_dev_change_the_exit_code_and_the_findings() {
     let example = example();
     let path = example.to_str().expect("utf-8 path");
     // Critical findings exist (malicious versions), so --fail-on critical still fails.
-    let output = palisade(home.path(), &["audit", path, "--fail-on", "critical", "--format", "json"]);
+    let output = palisade(
+        home.path(),
+        &["audit", path, "--fail-on", "critical", "--format", "json"],
+    );
     assert_eq!(output.status.code(), Some(1));
     let all = json(&output)["findings"].as_array().map_or(0, Vec::len);
     let output = palisade(home.path(), &["audit", path, "--omit", "dev", "--format", "json"]);
     let report = json(&output);
-    assert_eq!(report["packages_scanned"].as_u64(), Some(65 - 3), "chalk, debug and ms are dev-only");
+    assert_eq!(
+        report["packages_scanned"].as_u64(),
+        Some(65 - 3),
+        "chalk, debug and ms are dev-only"
+    );
     assert!(report["findings"].as_array().map_or(0, Vec::len) <= all);
     assert!(finding(&report, "debug", "4.4.2").is_empty());
 }
@@ -132,7 +161,9 @@ fn ignored_advisories_are_listed_with_their_reason() {
         ],
     );
     let report = json(&output);
-    assert!(finding(&report, "lodash", "4.17.20").iter().all(|f| f["id"] != "GHSA-35jh-r3h4-6jhm"));
+    assert!(finding(&report, "lodash", "4.17.20")
+        .iter()
+        .all(|f| f["id"] != "GHSA-35jh-r3h4-6jhm"));
     let ignored = report["ignored"].as_array().expect("ignored array");
     assert!(ignored
         .iter()
@@ -143,7 +174,10 @@ fn ignored_advisories_are_listed_with_their_reason() {
 fn sarif_output_has_a_rule_and_a_located_result_per_finding() {
     let home = tempfile::tempdir().expect("temp dir");
     let example = example();
-    let output = palisade(home.path(), &["audit", example.to_str().expect("utf-8 path"), "--format", "sarif"]);
+    let output = palisade(
+        home.path(),
+        &["audit", example.to_str().expect("utf-8 path"), "--format", "sarif"],
+    );
     assert_eq!(output.status.code(), Some(1));
     let sarif = json(&output);
     assert_eq!(sarif["version"], "2.1.0");
@@ -160,7 +194,9 @@ fn sarif_output_has_a_rule_and_a_located_result_per_finding() {
     for result in results {
         assert!(rule_ids.contains(&result["ruleId"].as_str().expect("ruleId")));
         let location = &result["locations"][0]["physicalLocation"];
-        assert!(location["artifactLocation"]["uri"].as_str().is_some_and(|u| u.ends_with("package-lock.json")));
+        assert!(location["artifactLocation"]["uri"]
+            .as_str()
+            .is_some_and(|u| u.ends_with("package-lock.json")));
         assert!(location["region"]["startLine"].as_u64().is_some_and(|line| line > 1));
     }
 }
@@ -180,15 +216,21 @@ fn a_malformed_lockfile_is_an_input_error_naming_file_line_and_column() {
     assert!(message.contains("package-lock.json"), "{message}");
     assert!(message.contains("line 4"), "{message}");
     assert!(message.contains("column"), "{message}");
-    assert!(output.stdout.is_empty(), "nothing on stdout when the input cannot be read");
+    assert!(
+        output.stdout.is_empty(),
+        "nothing on stdout when the input cannot be read"
+    );
 }
 
 #[test]
 fn an_unsupported_lockfile_version_names_the_supported_ones() {
     let home = tempfile::tempdir().expect("temp dir");
     let project = tempfile::tempdir().expect("temp dir");
-    std::fs::write(project.path().join("package-lock.json"), r#"{"lockfileVersion": 9, "packages": {}}"#)
-        .expect("write fixture");
+    std::fs::write(
+        project.path().join("package-lock.json"),
+        r#"{"lockfileVersion": 9, "packages": {}}"#,
+    )
+    .expect("write fixture");
     let output = palisade(home.path(), &["deps", project.path().to_str().expect("utf-8 path")]);
     assert_eq!(output.status.code(), Some(2));
     let message = stderr(&output);
@@ -209,7 +251,10 @@ fn a_directory_without_a_lockfile_is_an_input_error_with_a_hint() {
 #[test]
 fn usage_errors_exit_2_and_help_exits_0() {
     let home = tempfile::tempdir().expect("temp dir");
-    assert_eq!(palisade(home.path(), &["audit", "--fail-on", "severe"]).status.code(), Some(2));
+    assert_eq!(
+        palisade(home.path(), &["audit", "--fail-on", "severe"]).status.code(),
+        Some(2)
+    );
     assert_eq!(palisade(home.path(), &["frobnicate"]).status.code(), Some(2));
     let help = palisade(home.path(), &["audit", "--help"]);
     assert_eq!(help.status.code(), Some(0));
@@ -229,7 +274,10 @@ fn db_import_then_status_then_audit_uses_the_imported_records() {
     assert_eq!(status["is_baseline"], false);
     assert!(status["advisories"].as_u64().is_some_and(|n| n >= 21));
     let example = example();
-    let output = palisade(home.path(), &["audit", example.to_str().expect("utf-8 path"), "--format", "json"]);
+    let output = palisade(
+        home.path(),
+        &["audit", example.to_str().expect("utf-8 path"), "--format", "json"],
+    );
     let report = json(&output);
     assert_eq!(report["database"]["baseline"], false);
     assert!(!finding(&report, "lodash", "4.17.20").is_empty());
@@ -248,7 +296,10 @@ fn a_corrupt_import_leaves_the_previous_database_usable() {
     assert_eq!(output.status.code(), Some(2));
     assert!(stderr(&output).contains("corrupt.zip"), "{}", stderr(&output));
     let example = example();
-    let output = palisade(home.path(), &["audit", example.to_str().expect("utf-8 path"), "--format", "json"]);
+    let output = palisade(
+        home.path(),
+        &["audit", example.to_str().expect("utf-8 path"), "--format", "json"],
+    );
     assert_eq!(output.status.code(), Some(1));
     assert!(!finding(&json(&output), "lodash", "4.17.20").is_empty());
 }
@@ -296,9 +347,16 @@ fn a_partly_understood_lockfile_warns_and_exits_2_unless_allowed() {
     let output = palisade(home.path(), &["audit", path]);
     assert_eq!(output.status.code(), Some(2));
     let message = stderr(&output);
-    assert!(message.contains("node_modules/c") && message.contains("incomplete"), "{message}");
+    assert!(
+        message.contains("node_modules/c") && message.contains("incomplete"),
+        "{message}"
+    );
     let output = palisade(home.path(), &["audit", path, "--allow-partial", "--format", "json"]);
     assert_eq!(output.status.code(), Some(0));
     let report = json(&output);
-    assert_eq!(report["warnings"].as_array().map_or(0, Vec::len), 1, "warnings are in the JSON report too");
+    assert_eq!(
+        report["warnings"].as_array().map_or(0, Vec::len),
+        1,
+        "warnings are in the JSON report too"
+    );
 }

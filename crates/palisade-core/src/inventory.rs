@@ -196,7 +196,11 @@ impl Inventory {
         let mut merged: Vec<Package> = Vec::with_capacity(packages.len());
         for package in packages {
             match merged.last_mut() {
-                Some(last) if last.name == package.name && last.version == package.version && last.source == package.source => {
+                Some(last)
+                    if last.name == package.name
+                        && last.version == package.version
+                        && last.source == package.source =>
+                {
                     last.dev &= package.dev;
                     last.optional &= package.optional;
                     if last.resolved.is_none() {

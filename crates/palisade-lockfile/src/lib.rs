@@ -105,7 +105,9 @@ pub fn read_bounded(path: &Path) -> Result<String, LockfileError> {
         });
     }
     let mut bytes = Vec::with_capacity(usize::try_from(size).unwrap_or(0));
-    file.take(MAX_LOCKFILE_BYTES + 1).read_to_end(&mut bytes).map_err(io_error)?;
+    file.take(MAX_LOCKFILE_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(io_error)?;
     String::from_utf8(bytes).map_err(|error| LockfileError::Syntax {
         path: display_path.clone(),
         line: 0,
@@ -136,9 +138,18 @@ mod tests {
 
     #[test]
     fn detects_by_file_name_only() {
-        assert_eq!(LockfileKind::detect(Path::new("a/package-lock.json")), Some(LockfileKind::Npm));
-        assert_eq!(LockfileKind::detect(Path::new("node_modules/.package-lock.json")), Some(LockfileKind::Npm));
-        assert_eq!(LockfileKind::detect(Path::new("pnpm-lock.yaml")), Some(LockfileKind::Pnpm));
+        assert_eq!(
+            LockfileKind::detect(Path::new("a/package-lock.json")),
+            Some(LockfileKind::Npm)
+        );
+        assert_eq!(
+            LockfileKind::detect(Path::new("node_modules/.package-lock.json")),
+            Some(LockfileKind::Npm)
+        );
+        assert_eq!(
+            LockfileKind::detect(Path::new("pnpm-lock.yaml")),
+            Some(LockfileKind::Pnpm)
+        );
         assert_eq!(LockfileKind::detect(Path::new("bun.lockb")), None);
         assert_eq!(LockfileKind::detect(Path::new("package.json")), None);
     }

@@ -381,13 +381,18 @@ fn to_sarif(findings: &[Finding]) -> serde_json::Value {
         };
         let fix = match &finding.recommended_version {
             Some(version) => format!("; upgrade to {version}"),
-            None if finding.kind == AdvisoryKind::Malicious => "; remove it and rotate any credentials it could reach".into(),
+            None if finding.kind == AdvisoryKind::Malicious => {
+                "; remove it and rotate any credentials it could reach".into()
+            }
             None => "; no fixed version is published".into(),
         };
         results.push(sarif::Finding {
             rule_id: finding.id.clone(),
             severity: finding.severity,
-            message: format!("{} {} ({}): {}{fix}", finding.package, what, finding.id, finding.summary),
+            message: format!(
+                "{} {} ({}): {}{fix}",
+                finding.package, what, finding.id, finding.summary
+            ),
             uri: finding.lockfile.clone(),
             line: finding.line,
             fingerprint: format!("{}:{}", finding.id, finding.package),
@@ -415,7 +420,11 @@ fn render_table(out: &mut impl Write, report: &AuditReport, fail_on: Severity) -
     groups.sort_by_key(|(package, findings)| {
         let malicious = findings.iter().any(|f| f.kind == AdvisoryKind::Malicious);
         let worst = findings.iter().map(|f| f.severity).max().unwrap_or(Severity::Unknown);
-        (std::cmp::Reverse(malicious), std::cmp::Reverse(worst), (*package).clone())
+        (
+            std::cmp::Reverse(malicious),
+            std::cmp::Reverse(worst),
+            (*package).clone(),
+        )
     });
     for (package, findings) in &groups {
         let malicious = findings.iter().any(|f| f.kind == AdvisoryKind::Malicious);
@@ -448,7 +457,11 @@ fn render_table(out: &mut impl Write, report: &AuditReport, fail_on: Severity) -
                 "  action: remove {package} now, then rotate every credential the machine that installed it could reach"
             )?,
             (Some(version), false) => writeln!(out, "  action: upgrade {} to {version}", package.name)?,
-            (None, false) => writeln!(out, "  action: no fixed version; replace {} or accept the risk with --ignore", package.name)?,
+            (None, false) => writeln!(
+                out,
+                "  action: no fixed version; replace {} or accept the risk with --ignore",
+                package.name
+            )?,
         }
         for path in first.paths.iter().take(3) {
             writeln!(out, "  via: {path}")?;
@@ -466,9 +479,17 @@ fn render_table(out: &mut impl Write, report: &AuditReport, fail_on: Severity) -
         .iter()
         .filter(|(_, findings)| findings.iter().any(|f| f.kind == AdvisoryKind::Malicious))
         .count();
-    let breakdown: Vec<String> = counts.iter().rev().map(|(severity, n)| format!("{n} {severity}")).collect();
+    let breakdown: Vec<String> = counts
+        .iter()
+        .rev()
+        .map(|(severity, n)| format!("{n} {severity}"))
+        .collect();
     if report.findings.is_empty() {
-        writeln!(out, "{} packages scanned: no known vulnerabilities or malicious versions.", report.packages_scanned)?;
+        writeln!(
+            out,
+            "{} packages scanned: no known vulnerabilities or malicious versions.",
+            report.packages_scanned
+        )?;
     } else {
         writeln!(
             out,

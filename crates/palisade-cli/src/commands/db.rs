@@ -12,7 +12,10 @@ use crate::render::stdout;
 pub fn import(args: &DbImportArgs, home: &Path) -> Result<Outcome, CliError> {
     for source in &args.sources {
         if !source.exists() {
-            return Err(CliError::input(anyhow::anyhow!("`{}` does not exist", source.display())));
+            return Err(CliError::input(anyhow::anyhow!(
+                "`{}` does not exist",
+                source.display()
+            )));
         }
     }
     let progress = progress_printer();
@@ -81,13 +84,20 @@ pub fn status(args: &DbStatusArgs, home: &Path) -> Result<Outcome, CliError> {
                 writeln!(
                     out,
                     "imported:   {}",
-                    status.imported_at.as_deref().unwrap_or("never (baseline shipped with this binary)")
+                    status
+                        .imported_at
+                        .as_deref()
+                        .unwrap_or("never (baseline shipped with this binary)")
                 )?;
                 writeln!(
                     out,
                     "synced:     {}{}",
                     status.synced_at.as_deref().unwrap_or("never"),
-                    status.sync_url.as_deref().map(|url| format!(" from {url}")).unwrap_or_default()
+                    status
+                        .sync_url
+                        .as_deref()
+                        .map(|url| format!(" from {url}"))
+                        .unwrap_or_default()
                 )?;
                 if status.sync_due {
                     writeln!(
@@ -114,7 +124,10 @@ fn progress_printer() -> impl Fn(ImportProgress) {
             return;
         }
         let line = match progress {
-            ImportProgress::Downloading { bytes, total: Some(total) } => {
+            ImportProgress::Downloading {
+                bytes,
+                total: Some(total),
+            } => {
                 format!("downloading: {} / {} MiB", bytes >> 20, total >> 20)
             }
             ImportProgress::Downloading { bytes, total: None } => format!("downloading: {} MiB", bytes >> 20),
@@ -147,13 +160,19 @@ fn print_summary(summary: &ImportSummary) {
         summary.total
     );
     if summary.invalid_ranges > 0 {
-        eprintln!("warning: {} ranges with invalid versions were skipped", summary.invalid_ranges);
+        eprintln!(
+            "warning: {} ranges with invalid versions were skipped",
+            summary.invalid_ranges
+        );
     }
     for reason in &summary.skipped_reasons {
         eprintln!("warning: skipped {reason}");
     }
     if summary.skipped > summary.skipped_reasons.len() as u64 {
-        eprintln!("warning: … and {} more skipped", summary.skipped - summary.skipped_reasons.len() as u64);
+        eprintln!(
+            "warning: … and {} more skipped",
+            summary.skipped - summary.skipped_reasons.len() as u64
+        );
     }
     if summary.rebuilt {
         eprintln!("note: the previous database had another schema version and was rebuilt");
