@@ -128,3 +128,36 @@ proptest! {
         let _ = extract("bun.lock", &text);
     }
 }
+
+/// Scenario fixtures cut and corrupted at random places: every prefix and
+/// every single-character edit of a real-shaped file must still be handled
+/// without a panic (a poor man's fuzzer that runs with `cargo test`).
+const SEEDS: &[&str] = &[
+    include_str!("fixtures/bun/workspaces.v1.lock"),
+    include_str!("fixtures/bun/trailing-commas.v1.lock"),
+];
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(1024))]
+
+    #[test]
+    fn corrupted_fixtures_never_panic(seed in 0..SEEDS.len(), cut in 0.0f64..1.0, at in 0.0f64..1.0, replacement in proptest::char::any()) {
+        let text = SEEDS[seed];
+        let mut end = ((text.len() as f64) * cut) as usize;
+        while !text.is_char_boundary(end) {
+            end -= 1;
+        }
+        let _ = extract("lockfile", &text[..end]);
+        let mut position = ((text.len() as f64) * at) as usize;
+        while !text.is_char_boundary(position) {
+            position -= 1;
+        }
+        let mut edited = String::with_capacity(text.len() + 4);
+        edited.push_str(&text[..position]);
+        edited.push(replacement);
+        if let Some(next) = text[position..].chars().next() {
+            edited.push_str(&text[position + next.len_utf8()..]);
+        }
+        let _ = extract("lockfile", &edited);
+    }
+}
