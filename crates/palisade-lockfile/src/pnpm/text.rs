@@ -27,14 +27,18 @@ impl<'a> LineIndex<'a> {
         let mut index = LineIndex::default();
         let mut document = 0usize;
         let mut document_has_content = false;
+        // Counted as `yaml::parse_fast` counts documents: a `---` after
+        // content or after another `---` starts a new one.
+        let mut seen_marker = false;
         let mut section = None;
         for (number, line) in contents.lines().enumerate() {
             let line_number = u32::try_from(number + 1).unwrap_or(u32::MAX);
             if line == "---" || line.starts_with("--- ") {
-                if document_has_content {
+                if document_has_content || seen_marker {
                     document += 1;
                     document_has_content = false;
                 }
+                seen_marker = true;
                 section = None;
                 continue;
             }
