@@ -113,7 +113,7 @@ fn apply_omit(inventory: &mut Inventory, omit: &[Omit]) {
     let omit_optional = omit.contains(&Omit::Optional);
     inventory
         .packages
-        .retain(|package| !(omit_dev && package.dev) && !(omit_optional && package.optional));
+        .retain(|package| !((omit_dev && package.dev) || (omit_optional && package.optional)));
 }
 
 /// Print an inventory's warnings to stderr; true when there were any.
