@@ -43,21 +43,6 @@ const MAX_FLOW_NESTING: usize = 64;
 
 pub(crate) fn extract(display_path: &str, contents: &str) -> Result<Inventory, LockfileError> {
     let contents = contents.strip_prefix('\u{feff}').unwrap_or(contents);
-    if text::uses_anchor_aliases(contents) {
-        return Err(LockfileError::Invalid {
-            path: display_path.to_string(),
-            line: None,
-            message: "uses YAML anchors and aliases, which pnpm never writes (refused: they can expand without bound)"
-                .to_string(),
-        });
-    }
-    if let Some(line) = text::flow_nesting_exceeds(contents, MAX_FLOW_NESTING) {
-        return Err(LockfileError::Invalid {
-            path: display_path.to_string(),
-            line: Some(line as usize),
-            message: format!("`[`/`{{` nested more than {MAX_FLOW_NESTING} deep; pnpm lockfiles nest two"),
-        });
-    }
     let documents = parse_documents(display_path, contents)?;
     let lines = LineIndex::build(contents);
 
@@ -129,6 +114,24 @@ pub(crate) fn extract(display_path: &str, contents: &str) -> Result<Inventory, L
 fn parse_documents<'a>(display_path: &str, contents: &'a str) -> Result<Vec<Node<'a>>, LockfileError> {
     if let Ok(documents) = yaml::parse_fast(contents) {
         return Ok(documents);
+    }
+    // The general parser expands aliases and is slow on deep flow nesting:
+    // refuse what pnpm never writes before handing it over. (The fast parser
+    // expands nothing and bounds its depth, so only this path needs it.)
+    if text::uses_anchor_aliases(contents) {
+        return Err(LockfileError::Invalid {
+            path: display_path.to_string(),
+            line: None,
+            message: "uses YAML anchors and aliases, which pnpm never writes (refused: they can expand without bound)"
+                .to_string(),
+        });
+    }
+    if let Some(line) = text::flow_nesting_exceeds(contents, MAX_FLOW_NESTING) {
+        return Err(LockfileError::Invalid {
+            path: display_path.to_string(),
+            line: Some(line as usize),
+            message: format!("`[`/`{{` nested more than {MAX_FLOW_NESTING} deep; pnpm lockfiles nest two"),
+        });
     }
     let mut documents = Vec::new();
     for document in serde_norway::Deserializer::from_str(contents) {
