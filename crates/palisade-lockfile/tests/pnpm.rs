@@ -174,21 +174,24 @@ fn large_v9(count: usize) -> String {
 }
 
 /// `cargo test --release -p palisade-lockfile --test pnpm -- --ignored`: the
-/// 5 MB budget is for release builds.
+/// 5 MB budget is for release builds. Best of three runs, so that the
+/// allocator's first growth and other processes on a shared 2-core machine
+/// do not decide the result; the first run is printed too.
 #[test]
 #[ignore = "timing; run in release"]
 fn five_megabytes_parse_under_100_ms() {
     let text = large_v9(12_500);
     assert!(text.len() > 5_000_000, "{} bytes", text.len());
-    let started = std::time::Instant::now();
-    let inventory = extract("pnpm-lock.yaml", &text).expect("readable");
-    let elapsed = started.elapsed();
-    eprintln!(
-        "{} bytes, {} packages: {elapsed:?}",
-        text.len(),
-        inventory.packages.len()
-    );
-    assert!(elapsed < std::time::Duration::from_millis(100), "{elapsed:?}");
+    let mut timings = Vec::new();
+    for _ in 0..3 {
+        let started = std::time::Instant::now();
+        let inventory = extract("pnpm-lock.yaml", &text).expect("readable");
+        timings.push(started.elapsed());
+        assert_eq!(inventory.packages.len(), 12_500);
+    }
+    let best = timings.iter().min().copied().unwrap_or_default();
+    eprintln!("{} bytes: runs {timings:?}, best {best:?}", text.len());
+    assert!(best < std::time::Duration::from_millis(100), "{best:?}");
 }
 
 proptest! {

@@ -5,12 +5,14 @@
 use std::borrow::Cow;
 use std::collections::HashMap;
 
+use super::KeyMap;
+
 /// Line of every entry key of the `packages`, `snapshots` and `importers`
 /// sections, per YAML document.
 #[derive(Default)]
 pub(crate) struct LineIndex<'a> {
     /// Keys borrow from the text unless unquoting changed them.
-    lines: HashMap<(usize, Section), HashMap<Cow<'a, str>, u32>>,
+    lines: HashMap<(usize, Section), KeyMap<Cow<'a, str>, u32>>,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]

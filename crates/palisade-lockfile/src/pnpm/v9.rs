@@ -3,14 +3,16 @@
 //! `convertToLockfileObject`, every snapshot is one package, with the metadata
 //! of its package id merged in.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 
 use palisade_core::{Package, Warning};
 
 use super::keys::{is_semver, parse_v9_key, v9_package_id, v9_ref_to_key};
 use super::text::Section;
 use super::yaml::{Map, Node};
-use super::{classify, dependency_refs, flag, string, DependencyKind, DocumentContext, Edge, Graph, ImporterNode};
+use super::{
+    classify, dependency_refs, flag, string, DependencyKind, DocumentContext, Edge, Graph, ImporterNode, KeyMap,
+};
 
 /// Importer fields of pnpm 11's env document.
 const ENV_FIELDS: [&str; 2] = ["configDependencies", "packageManagerDependencies"];
@@ -22,7 +24,7 @@ pub(crate) fn read(document: &Map<'_>, context: &DocumentContext<'_>, graph: &mu
     let packages = section(document, "packages", graph).unwrap_or(&empty);
     let snapshots = section(document, "snapshots", graph).unwrap_or(&empty);
     // Metadata is looked up once per snapshot: index it.
-    let metadata_by_id: HashMap<&str, &Node<'_>> = packages.iter().collect();
+    let metadata_by_id: KeyMap<&str, &Node<'_>> = packages.iter().collect();
     let mut used_metadata: HashSet<&str> = HashSet::new();
 
     for (key, snapshot) in snapshots.iter() {
