@@ -49,6 +49,18 @@ fn unsupported_version_names_the_supported_ones() {
     }
 }
 
+/// pnpm 7's `use-inline-specifiers-lockfile-format`: 5.x keys, 6.x-style
+/// `{specifier, version}` importer entries.
+#[test]
+fn inline_specifiers_5_4_is_read_as_5x() {
+    let contents = "lockfileVersion: 5.4-inlineSpecifiers\n\ndependencies:\n  ms:\n    specifier: ^2.1.0\n    version: 2.1.3\n\npackages:\n\n  /ms/2.1.3:\n    resolution: {integrity: sha512-x}\n    dev: false\n";
+    let inventory = extract("pnpm-lock.yaml", contents).expect("readable");
+    assert_eq!(inventory.format, "pnpm-v5");
+    assert_eq!(inventory.packages.len(), 1);
+    assert_eq!(inventory.importers.len(), 1);
+    assert_eq!(inventory.importers[0].dependencies.len(), 1);
+}
+
 #[test]
 fn yaml_syntax_errors_carry_line_and_column() {
     let error = extract(
