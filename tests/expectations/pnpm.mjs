@@ -14,8 +14,8 @@
 //
 // pnpm 11+ may write two YAML documents: an "env" document (pnpm itself and
 // config dependencies) and the project lockfile. @pnpm/lockfile.fs reads
-// only the last; the env document's packages are installed too (pnpm's own
-// `audit` covers them), so they are read with the same converter and added.
+// only the last, and so the expected package set is that document's. Palisade
+// lists the env document's packages separately (`tooling`), not in `packages`.
 //
 // Writes <fixture without .yaml>.expected.json: {"generator", "packages": [sorted unique]}.
 import { execFileSync } from 'node:child_process'
@@ -37,8 +37,6 @@ const pnpm8Require = createRequire(path.join(pnpm8Dir, 'package.json'))
 
 const lockfileFs = require('@pnpm/lockfile.fs')
 const lockfileUtils = require('@pnpm/lockfile.utils')
-// Not in the package's exports map; the converter @pnpm/lockfile.fs applies to the main document.
-const { convertToLockfileObject } = require(path.join(here, 'node_modules/@pnpm/lockfile.fs/lib/lockfileFormatConverters.js'))
 const yaml = require('js-yaml') // @zkochan/js-yaml, the fork @pnpm/lockfile.fs parses with
 const lockfileFile8 = pnpm8Require('@pnpm/lockfile-file')
 const lockfileUtils8 = pnpm8Require('@pnpm/lockfile-utils')
@@ -72,9 +70,6 @@ async function expectedFor (file) {
       generator = `@pnpm/lockfile.fs@${version(here, '@pnpm/lockfile.fs')}`
       const lockfile = await lockfileFs.readWantedLockfile(dir, { ignoreIncompatible: false })
       addV9(set, lockfile, warnings)
-      for (const document of documents.slice(0, -1)) {
-        addV9(set, convertToLockfileObject(document), warnings)
-      }
     } else if (major === 5 || major === 6) {
       generator = `@pnpm/lockfile-file@${version(pnpm8Dir, '@pnpm/lockfile-file')}`
       const lockfile = await lockfileFile8.readWantedLockfile(dir, { ignoreIncompatible: false })

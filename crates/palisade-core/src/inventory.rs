@@ -169,6 +169,11 @@ pub struct Inventory {
     /// The root project and workspace members.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub importers: Vec<Importer>,
+    /// Packages the package manager installs for itself rather than for the
+    /// project (pnpm 11's env document: pnpm and its `configDependencies`).
+    /// Not part of the dependency tree, but installed code, so audited too.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tooling: Vec<Package>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub warnings: Vec<Warning>,
 }
@@ -180,6 +185,7 @@ impl Inventory {
             format: format.into(),
             packages: Vec::new(),
             importers: Vec::new(),
+            tooling: Vec::new(),
             warnings: Vec::new(),
         }
     }
@@ -189,51 +195,55 @@ impl Inventory {
     /// and dependencies are united, and the package is dev or optional only if
     /// every occurrence was.
     pub fn normalize(&mut self) {
-        let mut packages = std::mem::take(&mut self.packages);
-        packages.sort_by(|a, b| {
-            (&a.name, &a.version, a.source, &a.resolved).cmp(&(&b.name, &b.version, b.source, &b.resolved))
-        });
-        let mut merged: Vec<Package> = Vec::with_capacity(packages.len());
-        for package in packages {
-            match merged.last_mut() {
-                Some(last)
-                    if last.name == package.name
-                        && last.version == package.version
-                        && last.source == package.source =>
-                {
-                    last.dev &= package.dev;
-                    last.optional &= package.optional;
-                    if last.resolved.is_none() {
-                        last.resolved = package.resolved;
-                    }
-                    if last.integrity.is_none() {
-                        last.integrity = package.integrity;
-                    }
-                    if last.line.is_none() {
-                        last.line = package.line;
-                    }
-                    last.paths.extend(package.paths);
-                    last.aliases.extend(package.aliases);
-                    last.dependencies.extend(package.dependencies);
-                }
-                _ => merged.push(package),
-            }
-        }
-        for package in &mut merged {
-            package.paths.sort();
-            package.paths.dedup();
-            package.aliases.sort();
-            package.aliases.dedup();
-            package.dependencies.sort();
-            package.dependencies.dedup();
-        }
-        self.packages = merged;
+        self.packages = merge_packages(std::mem::take(&mut self.packages));
+        self.tooling = merge_packages(std::mem::take(&mut self.tooling));
         for importer in &mut self.importers {
             importer.dependencies.sort();
             importer.dependencies.dedup();
         }
         self.importers.sort_by(|a, b| a.path.cmp(&b.path));
     }
+}
+
+/// Sort packages by name and version and merge entries that share name,
+/// version and source (see [`Inventory::normalize`]).
+fn merge_packages(mut packages: Vec<Package>) -> Vec<Package> {
+    packages.sort_by(|a, b| {
+        (&a.name, &a.version, a.source, &a.resolved).cmp(&(&b.name, &b.version, b.source, &b.resolved))
+    });
+    let mut merged: Vec<Package> = Vec::with_capacity(packages.len());
+    for package in packages {
+        match merged.last_mut() {
+            Some(last)
+                if last.name == package.name && last.version == package.version && last.source == package.source =>
+            {
+                last.dev &= package.dev;
+                last.optional &= package.optional;
+                if last.resolved.is_none() {
+                    last.resolved = package.resolved;
+                }
+                if last.integrity.is_none() {
+                    last.integrity = package.integrity;
+                }
+                if last.line.is_none() {
+                    last.line = package.line;
+                }
+                last.paths.extend(package.paths);
+                last.aliases.extend(package.aliases);
+                last.dependencies.extend(package.dependencies);
+            }
+            _ => merged.push(package),
+        }
+    }
+    for package in &mut merged {
+        package.paths.sort();
+        package.paths.dedup();
+        package.aliases.sort();
+        package.aliases.dedup();
+        package.dependencies.sort();
+        package.dependencies.dedup();
+    }
+    merged
 }
 
 #[cfg(test)]

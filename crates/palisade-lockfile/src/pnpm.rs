@@ -11,7 +11,9 @@
 //! - pnpm 11 writes an "env" document first (`configDependencies`,
 //!   `packageManagerDependencies`: pnpm itself and config dependencies, both
 //!   real npm code that gets installed) and the project lockfile after `---`.
-//!   Every document is read; pnpm's own `audit` audits both, and so do we.
+//!   Every document is read. The env document's packages go to
+//!   `Inventory::tooling` (pnpm's own lockfile reader leaves them out of the
+//!   project's packages; they are still installed code, so `audit` checks them).
 //!
 //! Each depPath is one [`Package`] with the key as its path: pnpm installs one
 //! copy per depPath (`node_modules/.pnpm/<depPath>`), so peer variants of the
@@ -331,7 +333,11 @@ impl Graph {
             node.package.dependencies = targets.iter().map(|index| ids[*index].clone()).collect();
             node.package.aliases = node_aliases;
             node.package.paths = vec![node.key];
-            inventory.packages.push(node.package);
+            if env_document {
+                inventory.tooling.push(node.package);
+            } else {
+                inventory.packages.push(node.package);
+            }
         }
         inventory.warnings.extend(warnings);
     }

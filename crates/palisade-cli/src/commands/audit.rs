@@ -102,8 +102,10 @@ pub fn run(args: &AuditArgs, home: &Path) -> Result<Outcome, CliError> {
     let mut ignored = Vec::new();
     let mut packages_scanned = 0;
     for inventory in &inventories {
-        packages_scanned += inventory.packages.len();
-        let ids: Vec<PackageId> = inventory.packages.iter().map(|p| p.id()).collect();
+        // Tooling (pnpm's env document) is installed code too.
+        let all_packages = || inventory.packages.iter().chain(&inventory.tooling);
+        packages_scanned += inventory.packages.len() + inventory.tooling.len();
+        let ids: Vec<PackageId> = all_packages().map(|p| p.id()).collect();
         let matches = database
             .matches(&ids)
             .map_err(|error| CliError::internal(error).with_hint("run `palisade db sync` to rebuild the database"))?;
@@ -121,10 +123,7 @@ pub fn run(args: &AuditArgs, home: &Path) -> Result<Outcome, CliError> {
             by_package.entry(matched.package).or_default().push(matched.advisory);
         }
         for (package_id, advisories) in by_package {
-            let package = inventory
-                .packages
-                .iter()
-                .find(|p| p.name == package_id.name && p.version == package_id.version);
+            let package = all_packages().find(|p| p.name == package_id.name && p.version == package_id.version);
             let recommended_version = recommend(&package_id.version, &advisories);
             let paths = graph.paths_to(&package_id);
             for advisory in advisories {

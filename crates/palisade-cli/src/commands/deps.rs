@@ -17,6 +17,9 @@ pub struct DepsReport<'a> {
     pub format: &'a str,
     pub packages: Vec<&'a Package>,
     pub importers: Vec<&'a Importer>,
+    /// Packages the package manager installs for itself (pnpm's env document).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub tooling: Vec<&'a Package>,
     pub warnings: Vec<&'a Warning>,
     /// Present when more than one lockfile was read; `packages` is then their union.
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -42,6 +45,7 @@ impl<'a> DepsReport<'a> {
             format: first.map_or("", |i| i.format.as_str()),
             packages,
             importers: inventories.iter().flat_map(|i| &i.importers).collect(),
+            tooling: inventories.iter().flat_map(|i| &i.tooling).collect(),
             warnings: inventories.iter().flat_map(|i| &i.warnings).collect(),
             lockfiles: if inventories.len() > 1 {
                 inventories
@@ -104,6 +108,15 @@ fn render_table(out: &mut impl Write, inventories: &[Inventory]) -> std::io::Res
             ]);
         }
         table.write(out)?;
+        if !inventory.tooling.is_empty() {
+            writeln!(
+                out,
+                "\npackage-manager tooling (installed for the package manager, not the project):"
+            )?;
+            for package in &inventory.tooling {
+                writeln!(out, "  {}@{}", package.name, package.version)?;
+            }
+        }
         let direct: usize = inventory.importers.iter().map(|i| i.dependencies.len()).sum();
         writeln!(
             out,
