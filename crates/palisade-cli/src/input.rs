@@ -31,14 +31,6 @@ pub fn load(args: &InputArgs) -> Result<Vec<Inventory>, CliError> {
 }
 
 fn read_lockfile(path: &Path) -> Result<Inventory, CliError> {
-    if LockfileKind::detect(path).is_none() && path.exists() {
-        return Err(
-            CliError::input(anyhow!("`{}` is not a lockfile Palisade recognises", path.display())).with_hint(
-                "Palisade reads package-lock.json, npm-shrinkwrap.json, yarn.lock, pnpm-lock.yaml and bun.lock \
-             (bun.lockb is binary: run `bun install --save-text-lockfile` to write bun.lock)",
-            ),
-        );
-    }
     palisade_lockfile::extract_file(path).map_err(lockfile_error)
 }
 
@@ -96,6 +88,10 @@ fn lockfile_error(error: LockfileError) -> CliError {
             Some("regenerate the lockfile with a supported package manager version, or report the format")
         }
         LockfileError::TooLarge { .. } => Some("a lockfile this large is almost certainly not genuine"),
+        LockfileError::Unrecognised { .. } => Some(
+            "Palisade reads package-lock.json, npm-shrinkwrap.json, yarn.lock, pnpm-lock.yaml and bun.lock \
+             (bun.lockb is binary: run `bun install --save-text-lockfile` to write bun.lock)",
+        ),
         _ => None,
     };
     let mut cli_error = CliError::input(error);

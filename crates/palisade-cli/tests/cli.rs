@@ -360,3 +360,35 @@ fn a_partly_understood_lockfile_warns_and_exits_2_unless_allowed() {
         "warnings are in the JSON report too"
     );
 }
+
+/// A lockfile passed under another name (a CI artefact, a renamed copy) is
+/// recognised by its content.
+#[test]
+fn a_renamed_lockfile_is_recognised_by_its_content() {
+    let home = tempfile::tempdir().expect("temp dir");
+    let copy = home.path().join("lockfile-from-ci.txt");
+    std::fs::copy(example().join("package-lock.json"), &copy).expect("copy lockfile");
+    let output = palisade(
+        home.path(),
+        &[
+            "deps",
+            "--lockfile",
+            copy.to_str().expect("utf-8 path"),
+            "--format",
+            "json",
+        ],
+    );
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert_eq!(json(&output)["format"], "npm-v3");
+    let readme = example().join("README.md");
+    let output = palisade(
+        home.path(),
+        &["deps", "--lockfile", readme.to_str().expect("utf-8 path")],
+    );
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        stderr(&output).contains("not a lockfile Palisade recognises"),
+        "{}",
+        stderr(&output)
+    );
+}
