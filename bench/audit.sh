@@ -6,11 +6,15 @@
 #   bash bench/audit.sh [LOCKFILE]
 #
 # Needs hyperfine (apt-get install hyperfine); falls back to a timed loop.
+# Set PALISADE_BIN to measure an already built binary.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 shared=../shared/data/osv
-cargo build --release -q -p palisade-cli
-bin="$PWD/target/release/palisade"
+# PALISADE_BIN=path skips the build (e.g. to measure a binary built earlier).
+if [ -z "${PALISADE_BIN:-}" ]; then
+  cargo build --release -q -p palisade-cli
+fi
+bin="${PALISADE_BIN:-$PWD/target/release/palisade}"
 
 lockfile="${1:-}"
 if [ -z "$lockfile" ]; then
