@@ -166,6 +166,13 @@ pub enum DbCommand {
     Sync(DbSyncArgs),
 
     /// Show what the database holds: counts by kind and source, newest record, last sync.
+    ///
+    /// Says whether a sync is due (the built-in baseline, never synced, or last sync over 24 h ago).
+    ///
+    /// Examples:
+    ///   palisade db status
+    ///   palisade db status --format json
+    #[command(verbatim_doc_comment)]
     Status(DbStatusArgs),
 }
 
