@@ -94,6 +94,11 @@ pub struct Package {
     /// Resolved direct dependencies of this package (edges of the dependency graph).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub dependencies: Vec<PackageId>,
+    /// The lockfile says the package runs lifecycle scripts on install (npm's
+    /// `hasInstallScript`, pnpm's `requiresBuild`). False means "not recorded",
+    /// not "proven to have none": older formats do not say.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub has_install_script: bool,
 }
 
 impl Package {
@@ -111,6 +116,7 @@ impl Package {
             aliases: Vec::new(),
             line: None,
             dependencies: Vec::new(),
+            has_install_script: false,
         }
     }
 
@@ -219,6 +225,7 @@ fn merge_packages(mut packages: Vec<Package>) -> Vec<Package> {
             {
                 last.dev &= package.dev;
                 last.optional &= package.optional;
+                last.has_install_script |= package.has_install_script;
                 if last.resolved.is_none() {
                     last.resolved = package.resolved;
                 }

@@ -170,6 +170,7 @@ pub(super) struct Node<'a> {
     dev: bool,
     optional: bool,
     dev_optional: bool,
+    has_install_script: bool,
     /// Names of production, optional and peer dependencies.
     dependencies: Vec<Cow<'a, str>>,
     /// Names of dev dependencies (only installed for importers).
@@ -193,6 +194,7 @@ impl<'a> Node<'a> {
             dev: false,
             optional: false,
             dev_optional: false,
+            has_install_script: false,
             dependencies: Vec::new(),
             dev_dependencies: Vec::new(),
             line: None,
@@ -226,6 +228,7 @@ impl<'a> Node<'a> {
             dev: entry.dev,
             optional: entry.optional,
             dev_optional: entry.dev_optional,
+            has_install_script: entry.has_install_script,
             dependencies,
             dev_dependencies: entry.dev_dependencies,
             line,
@@ -650,6 +653,7 @@ fn assemble(display_path: &str, format: String, nodes: &[Node<'_>], globs: &[&st
         let (dev, optional) = flags(node);
         package.dev &= dev;
         package.optional &= optional;
+        package.has_install_script |= node.has_install_script;
         if package.line.is_none() {
             package.line = node.line;
         }

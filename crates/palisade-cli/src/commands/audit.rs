@@ -1,12 +1,12 @@
 //! `palisade audit`: inventory × advisory database → findings.
 
-use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::Path;
 
 use nodejs_semver::Version;
 use palisade_advisory::{Advisory, AdvisoryKind, Database};
-use palisade_core::{Inventory, PackageId, Severity, Warning};
+use palisade_core::{DependencyGraph, PackageId, Severity, Warning};
 use serde::Serialize;
 
 use crate::args::{AuditArgs, ReportFormat};
@@ -109,7 +109,7 @@ pub fn run(args: &AuditArgs, home: &Path) -> Result<Outcome, CliError> {
         let matches = database
             .matches(&ids)
             .map_err(|error| CliError::internal(error).with_hint("run `palisade db sync` to rebuild the database"))?;
-        let graph = Graph::new(inventory);
+        let graph = DependencyGraph::new(inventory);
         let mut by_package: BTreeMap<PackageId, Vec<Advisory>> = BTreeMap::new();
         for matched in matches {
             if let Some(ignore) = ignores.iter().find(|ignore| ignore.covers(&matched.advisory)) {
@@ -125,7 +125,7 @@ pub fn run(args: &AuditArgs, home: &Path) -> Result<Outcome, CliError> {
         for (package_id, advisories) in by_package {
             let package = all_packages().find(|p| p.name == package_id.name && p.version == package_id.version);
             let recommended_version = recommend(&package_id.version, &advisories);
-            let paths = graph.paths_to(&package_id);
+            let paths = graph.paths_to(&package_id, MAX_PATHS);
             for advisory in advisories {
                 let severity = if advisory.kind == AdvisoryKind::Malicious {
                     Severity::Critical
@@ -238,125 +238,6 @@ fn recommend(current: &str, advisories: &[Advisory]) -> Option<String> {
         });
     }
     needed.map(|v| v.to_string())
-}
-
-/// Reverse edges of the dependency graph, to explain how a package got in.
-/// Nodes are indices into the inventory's packages.
-struct Graph<'a> {
-    inventory: &'a Inventory,
-    index: HashMap<(&'a str, &'a str), usize>,
-    parents: Vec<Vec<Parent>>,
-    has_edges: bool,
-}
-
-#[derive(Clone, Copy)]
-enum Parent {
-    Importer(usize),
-    Package(usize),
-}
-
-impl<'a> Graph<'a> {
-    fn new(inventory: &'a Inventory) -> Self {
-        let index: HashMap<(&str, &str), usize> = inventory
-            .packages
-            .iter()
-            .enumerate()
-            .map(|(position, p)| ((p.name.as_str(), p.version.as_str()), position))
-            .collect();
-        let mut parents = vec![Vec::new(); inventory.packages.len()];
-        let mut has_edges = false;
-        let mut link = |dependency: &PackageId, parent: Parent| {
-            if let Some(&child) = index.get(&(dependency.name.as_str(), dependency.version.as_str())) {
-                parents[child].push(parent);
-                has_edges = true;
-            }
-        };
-        for (position, importer) in inventory.importers.iter().enumerate() {
-            for dependency in &importer.dependencies {
-                link(dependency, Parent::Importer(position));
-            }
-        }
-        for (position, package) in inventory.packages.iter().enumerate() {
-            for dependency in &package.dependencies {
-                link(dependency, Parent::Package(position));
-            }
-        }
-        Graph {
-            inventory,
-            index,
-            parents,
-            has_edges,
-        }
-    }
-
-    fn importer_label(&self, position: usize) -> &str {
-        let importer = &self.inventory.importers[position];
-        match importer.name.as_deref() {
-            Some(name) => name,
-            None if importer.path.is_empty() || importer.path == "." => "(root)",
-            None => &importer.path,
-        }
-    }
-
-    /// Up to [`MAX_PATHS`] shortest paths from an importer to `target`, as `root > a@1 > b@2`.
-    fn paths_to(&self, target: &PackageId) -> Vec<String> {
-        let Some(&start) = self.index.get(&(target.name.as_str(), target.version.as_str())) else {
-            return Vec::new();
-        };
-        if !self.has_edges {
-            // Extractors without a graph still give npm-style install paths.
-            return self.inventory.packages[start]
-                .paths
-                .iter()
-                .take(MAX_PATHS)
-                .map(|path| npm_path_to_chain(path))
-                .collect();
-        }
-        // Breadth-first search upwards; `next[n]` is the hop from n back toward the target.
-        let mut next: Vec<Option<usize>> = vec![None; self.parents.len()];
-        let mut seen = vec![false; self.parents.len()];
-        let mut queue = VecDeque::from([start]);
-        seen[start] = true;
-        let mut found = Vec::new();
-        while let Some(node) = queue.pop_front() {
-            for parent in &self.parents[node] {
-                match *parent {
-                    Parent::Importer(importer) => {
-                        if found.len() < MAX_PATHS {
-                            let mut chain = vec![self.importer_label(importer).to_string()];
-                            let mut cursor = Some(node);
-                            while let Some(current) = cursor {
-                                chain.push(self.inventory.packages[current].id().to_string());
-                                cursor = next[current];
-                            }
-                            found.push(chain.join(" > "));
-                        }
-                    }
-                    Parent::Package(parent) if !seen[parent] => {
-                        seen[parent] = true;
-                        next[parent] = Some(node);
-                        queue.push_back(parent);
-                    }
-                    Parent::Package(_) => {}
-                }
-            }
-            if found.len() >= MAX_PATHS {
-                break;
-            }
-        }
-        found.sort_by_key(|chain| chain.matches(" > ").count());
-        found.dedup();
-        found
-    }
-}
-
-/// `node_modules/a/node_modules/@s/b` → `a > @s/b`.
-fn npm_path_to_chain(path: &str) -> String {
-    path.split("node_modules/")
-        .map(|segment| segment.trim_end_matches('/'))
-        .filter(|segment| !segment.is_empty())
-        .collect::<Vec<_>>()
-        .join(" > ")
 }
 
 fn to_sarif(findings: &[Finding]) -> serde_json::Value {
@@ -518,15 +399,5 @@ fn severity_color(severity: Severity) -> &'static str {
         Severity::High => "31",
         Severity::Moderate => "33",
         Severity::Low | Severity::Unknown => "2",
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn npm_install_paths_read_as_chains() {
-        assert_eq!(npm_path_to_chain("node_modules/a/node_modules/@s/b"), "a > @s/b");
     }
 }

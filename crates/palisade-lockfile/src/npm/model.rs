@@ -45,6 +45,8 @@ pub(super) struct Entry<'a> {
     pub(super) optional: bool,
     pub(super) dev_optional: bool,
     pub(super) peer: bool,
+    /// v2/v3 `hasInstallScript`: the package has preinstall/install/postinstall scripts.
+    pub(super) has_install_script: bool,
     /// `inBundle` (v2/v3) or `bundled` (v1).
     pub(super) in_bundle: bool,
     /// Names of v2/v3 `dependencies` (name → range), or of v1 `requires`.
@@ -432,6 +434,9 @@ impl<'de> Kind<'de> for EntryKind {
                 "optional" => entry.optional = entry.flag(&key, map.next_value_seed(lenient::<FlagKind>())?),
                 "devOptional" => entry.dev_optional = entry.flag(&key, map.next_value_seed(lenient::<FlagKind>())?),
                 "peer" => entry.peer = entry.flag(&key, map.next_value_seed(lenient::<FlagKind>())?),
+                "hasInstallScript" => {
+                    entry.has_install_script = entry.flag(&key, map.next_value_seed(lenient::<FlagKind>())?);
+                }
                 "inBundle" | "bundled" => {
                     let flag = entry.flag(&key, map.next_value_seed(lenient::<FlagKind>())?);
                     entry.in_bundle |= flag;

@@ -82,6 +82,8 @@ pub(crate) fn read(document: &Map<'_>, v6: bool, context: &DocumentContext<'_>, 
             .map(str::to_string);
         package.dev = flag(entry, "dev");
         package.optional = flag(entry, "optional");
+        // pnpm 5–8 record `requiresBuild: true` for packages with install scripts; v9 dropped it.
+        package.has_install_script = flag(entry, "requiresBuild");
         package.line = line;
 
         let mut edges = Vec::new();

@@ -1,0 +1,129 @@
+//! palisade.toml errors point at file:line:column and say what was expected.
+
+use palisade_policy::Config;
+
+fn error(toml: &str) -> String {
+    match Config::parse("palisade.toml", toml) {
+        Ok(_) => panic!("expected an error for:\n{toml}"),
+        Err(error) => error.to_string(),
+    }
+}
+
+#[test]
+fn the_design_example_parses() {
+    let config = Config::parse(
+        "palisade.toml",
+        r#"
+[registry]
+upstream = "https://registry.npmjs.org/"
+allowed = ["https://registry.npmjs.org/"]
+
+[packages]
+mode = "denylist"
+allow = ["react@^18", "@myorg/*"]
+deny = ["event-stream@3.3.6", { spec = "left-pad", reason = "banned by policy" }]
+
+[advisories]
+fail-on = "high"
+ignore = [{ id = "GHSA-xxxx-xxxx-xxxx", reason = "not reachable", until = "2026-12-31" }]
+
+[release-age]
+minimum = "72h"
+exclude = ["@myorg/*"]
+
+[install-scripts]
+allow = ["esbuild", "sharp@0.33.x"]
+
+[scan]
+suspicious = "quarantine"
+
+[provenance]
+require = ["@myorg/*"]
+no-downgrade = true
+
+[serve]
+listen = "127.0.0.1:4873"
+admin-token-env = "PALISADE_ADMIN_TOKEN"
+"#,
+    )
+    .unwrap_or_else(|error| panic!("{error}"));
+    assert_eq!(config.release_age.minimum, Some(time::Duration::hours(72)));
+    assert_eq!(config.bans.deny.len(), 2);
+    assert_eq!(config.advisories.ignore[0].location.line, 13);
+}
+
+#[test]
+fn an_empty_file_is_the_safe_default() {
+    let config = Config::parse("palisade.toml", "").unwrap_or_else(|error| panic!("{error}"));
+    assert_eq!(config.advisories.fail_on, palisade_core::Severity::Low);
+    assert!(config
+        .registry
+        .allowed
+        .iter()
+        .any(|r| r == "https://registry.npmjs.org/"));
+}
+
+#[test]
+fn unknown_key() {
+    insta::assert_snapshot!(error("[advisories]\nfail-on = \"high\"\nfial-on = \"low\"\n"));
+}
+
+#[test]
+fn unknown_section() {
+    insta::assert_snapshot!(error("[advisory]\nfail-on = \"high\"\n"));
+}
+
+#[test]
+fn duration_without_unit() {
+    insta::assert_snapshot!(error("[release-age]\nminimum = 72\n"));
+}
+
+#[test]
+fn duration_with_a_bad_unit() {
+    insta::assert_snapshot!(error("[release-age]\nminimum = \"3w\"\n"));
+}
+
+#[test]
+fn bad_package_specs() {
+    insta::assert_snapshot!(error(
+        "[packages]\ndeny = [\"left pad\", { spec = \"foo@not-a-range!\" }, { spec = \"x\", why = \"?\" }]\nallow = [\"react*\"]\n\n[install-scripts]\nallow = [\"sharp@\"]\n"
+    ));
+}
+
+#[test]
+fn ignore_without_reason_and_bad_date() {
+    insta::assert_snapshot!(error(
+        "[advisories]\nignore = [\n  { id = \"GHSA-1\" },\n  { id = \"GHSA-2\", reason = \"ok\", until = \"2026-02-30\" },\n]\n"
+    ));
+}
+
+#[test]
+fn bad_values() {
+    insta::assert_snapshot!(error(
+        "[advisories]\nfail-on = \"severe\"\n\n[packages]\nmode = \"strict\"\n\n[registry]\nallowed = [\"ftp://x\"]\n\n[scan]\nsuspicious = \"ignore\"\n\n[serve]\nlisten = \"localhost\"\n"
+    ));
+}
+
+#[test]
+fn wrong_type() {
+    insta::assert_snapshot!(error("[provenance]\nno-downgrade = \"yes\"\n"));
+}
+
+#[test]
+fn syntax_error() {
+    insta::assert_snapshot!(error("[registry\nupstream = 1\n"));
+}
+
+#[test]
+fn found_by_walking_up() {
+    let root = tempfile::tempdir().expect("temp dir");
+    std::fs::write(root.path().join("palisade.toml"), "").expect("write");
+    let nested = root.path().join("packages/app");
+    std::fs::create_dir_all(&nested).expect("mkdir");
+    let found = palisade_policy::config::find(&nested).expect("found");
+    assert!(found.ends_with("palisade.toml"));
+    assert_eq!(
+        found.parent().and_then(|p| p.canonicalize().ok()),
+        root.path().canonicalize().ok()
+    );
+}
