@@ -58,6 +58,19 @@ pub enum Command {
     #[command(verbatim_doc_comment)]
     Audit(AuditArgs),
 
+    /// Write a software bill of materials: CycloneDX 1.6 or SPDX 2.3 JSON.
+    ///
+    /// Every resolved package with its purl, hashes (from the lockfile integrity), declared license
+    /// where the project's files record one, and the full dependency graph. See docs/sbom.md.
+    ///
+    /// Examples:
+    ///   palisade sbom > bom.cdx.json           # CycloneDX for the project in the current directory
+    ///   palisade sbom path/to/project --format spdx --output bom.spdx.json
+    ///   palisade sbom --reproducible --omit dev
+    ///   palisade sbom --licenses               # also read licenses from installed node_modules
+    #[command(verbatim_doc_comment)]
+    Sbom(SbomArgs),
+
     /// Manage the offline advisory database (OSV records for npm).
     Db {
         #[command(subcommand)]
@@ -78,6 +91,10 @@ pub struct InputArgs {
     /// Inventory the installed node_modules tree under PATH instead of a lockfile.
     #[arg(long)]
     pub node_modules: bool,
+
+    /// Read the packages of a CycloneDX (1.2–1.6) or SPDX (2.2, 2.3) JSON SBOM instead of a lockfile.
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["lockfile", "node_modules", "path"])]
+    pub sbom: Option<PathBuf>,
 
     /// Leave out dev or optional dependencies (repeatable: --omit dev --omit optional).
     #[arg(long, value_enum, value_name = "KIND")]
@@ -127,6 +144,37 @@ pub struct AuditArgs {
     /// Ignored advisories are listed in the report, never silently dropped.
     #[arg(long, value_name = "ID[=REASON]")]
     pub ignore: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct SbomArgs {
+    #[command(flatten)]
+    pub input: InputArgs,
+
+    /// SBOM format.
+    #[arg(long, short = 'f', value_enum, default_value_t = SbomFormat::Cyclonedx)]
+    pub format: SbomFormat,
+
+    /// Write the SBOM to FILE instead of stdout.
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: Option<PathBuf>,
+
+    /// Same input, same bytes: no timestamp, and an identifier derived from the content.
+    #[arg(long)]
+    pub reproducible: bool,
+
+    /// Also read declared licenses from the package.json files of the installed node_modules
+    /// (licenses recorded in an npm lockfile are always included; nothing is fetched).
+    #[arg(long)]
+    pub licenses: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SbomFormat {
+    /// CycloneDX 1.6 JSON.
+    Cyclonedx,
+    /// SPDX 2.3 JSON.
+    Spdx,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

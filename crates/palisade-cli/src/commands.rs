@@ -1,3 +1,4 @@
 pub mod audit;
 pub mod db;
 pub mod deps;
+pub mod sbom;

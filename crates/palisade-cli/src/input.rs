@@ -12,7 +12,9 @@ use crate::exit::CliError;
 /// Read the inventories the arguments name, with `--omit` applied.
 pub fn load(args: &InputArgs) -> Result<Vec<Inventory>, CliError> {
     let base = args.path.clone().unwrap_or_else(|| PathBuf::from("."));
-    let mut inventories = if args.node_modules {
+    let mut inventories = if let Some(file) = &args.sbom {
+        vec![read_sbom(file)?]
+    } else if args.node_modules {
         vec![walk_node_modules(&base)?]
     } else if !args.lockfile.is_empty() {
         args.lockfile
@@ -28,6 +30,31 @@ pub fn load(args: &InputArgs) -> Result<Vec<Inventory>, CliError> {
         apply_omit(inventory, &args.omit);
     }
     Ok(inventories)
+}
+
+/// An SBOM as input (`--sbom FILE`). Components of other ecosystems are
+/// left out with a note on stderr; they are not npm packages.
+fn read_sbom(path: &Path) -> Result<Inventory, CliError> {
+    let outcome = palisade_sbom::read_file(path).map_err(|error| {
+        let hint = match &error {
+            palisade_sbom::SbomError::Unrecognised { .. } | palisade_sbom::SbomError::UnsupportedVersion { .. } => {
+                Some("Palisade reads CycloneDX JSON 1.2 to 1.6 and SPDX JSON 2.2/2.3 (XML and tag-value are not read)")
+            }
+            _ => None,
+        };
+        let cli_error = CliError::input(error);
+        match hint {
+            Some(hint) => cli_error.with_hint(hint),
+            None => cli_error,
+        }
+    })?;
+    if outcome.non_npm_components > 0 {
+        eprintln!(
+            "note: {}: {} non-npm components left out",
+            outcome.inventory.lockfile, outcome.non_npm_components
+        );
+    }
+    Ok(outcome.inventory)
 }
 
 fn read_lockfile(path: &Path) -> Result<Inventory, CliError> {

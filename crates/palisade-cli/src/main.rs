@@ -41,6 +41,7 @@ fn run(cli: Cli) -> Result<Outcome, CliError> {
     match &cli.command {
         Command::Deps(args) => commands::deps::run(args),
         Command::Audit(args) => commands::audit::run(args, &home()?),
+        Command::Sbom(args) => commands::sbom::run(args),
         Command::Db { command } => match command {
             DbCommand::Import(args) => commands::db::import(args, &home()?),
             DbCommand::Sync(args) => commands::db::sync(args, &home()?),

@@ -1,0 +1,107 @@
+//! Software bills of materials for npm projects.
+//!
+//! Out: an [`Inventory`](palisade_core::Inventory) becomes a CycloneDX 1.6 JSON
+//! document ([`cyclonedx::write`]) or an SPDX 2.3 JSON document ([`spdx::write`]).
+//! In: a CycloneDX (1.2–1.6) or SPDX (2.2, 2.3) JSON document produced by any
+//! tool becomes an inventory ([`read::read_file`], [`read::read_str`]), so the
+//! rest of the pipeline (audit, verify) can check an SBOM somebody delivered.
+//!
+//! The library never prints; the caller renders.
+
+pub mod cyclonedx;
+mod error;
+pub mod licenses;
+pub mod project;
+pub mod purl;
+pub mod read;
+pub mod spdx;
+pub mod sri;
+
+use std::collections::BTreeMap;
+
+use palisade_core::{Inventory, PackageId};
+
+pub use error::SbomError;
+pub use project::RootComponent;
+pub use read::{read_file, read_str, ReadOutcome, MAX_SBOM_BYTES};
+
+/// What an SBOM is written from.
+#[derive(Debug, Clone)]
+pub struct SbomInput<'a> {
+    /// The project's packages and importers (several lockfiles merged with [`merge_inventories`]).
+    pub inventory: &'a Inventory,
+    /// The project itself: the SBOM's subject.
+    pub root: RootComponent,
+    /// Declared licenses (an SPDX expression or free text) by package, where known.
+    pub licenses: &'a BTreeMap<PackageId, String>,
+}
+
+/// How an SBOM is written.
+#[derive(Debug, Clone)]
+pub struct WriteOptions {
+    /// Leave out the creation time and derive the document's identifier from its
+    /// content instead of drawing it at random: the same input gives the same bytes.
+    pub reproducible: bool,
+    /// The version of the tool that writes the document (recorded in its metadata).
+    pub tool_version: String,
+}
+
+/// One inventory from several (a project with more than one lockfile): the
+/// union of their packages and of their importers' direct dependencies.
+pub fn merge_inventories(inventories: &[Inventory]) -> Inventory {
+    let Some(first) = inventories.first() else {
+        return Inventory::new("", "");
+    };
+    if inventories.len() == 1 {
+        return first.clone();
+    }
+    let mut merged = Inventory::new(first.lockfile.clone(), first.format.clone());
+    for inventory in inventories {
+        merged.packages.extend(inventory.packages.iter().cloned());
+        merged.warnings.extend(inventory.warnings.iter().cloned());
+        for importer in &inventory.importers {
+            match merged.importers.iter_mut().find(|known| known.path == importer.path) {
+                Some(known) => {
+                    known.dependencies.extend(importer.dependencies.iter().cloned());
+                    if known.name.is_none() {
+                        known.name.clone_from(&importer.name);
+                    }
+                }
+                None => merged.importers.push(importer.clone()),
+            }
+        }
+    }
+    merged.normalize();
+    merged
+}
+
+/// The current time as RFC 3339 with whole seconds (what both specifications show).
+fn now_rfc3339() -> String {
+    let now = time::OffsetDateTime::now_utc();
+    let now = now.replace_nanosecond(0).unwrap_or(now);
+    now.format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_else(|_| "1970-01-01T00:00:00Z".to_owned())
+}
+
+/// The namespace for content-derived (UUID v5, RFC 9562 §5.5) identifiers of
+/// reproducible documents. A fixed, random v4 UUID owned by Palisade.
+const REPRODUCIBLE_NAMESPACE: uuid::Uuid = uuid::Uuid::from_u128(0x6b3e_4a1c_9d27_4f0e_8c51_2a7d_93f0_b6e4);
+
+fn content_uuid(content: &[u8]) -> uuid::Uuid {
+    uuid::Uuid::new_v5(&REPRODUCIBLE_NAMESPACE, content)
+}
+
+/// The package's `resolved` when it is a URL. Yarn berry and pnpm record
+/// locators (`abab@npm:2.0.6`) or integrity-only entries there, which are not
+/// locations: CycloneDX (`externalReferences.url` is an IRI reference) and
+/// SPDX (§7.7 `downloadLocation`) both need a real URL or nothing.
+pub(crate) fn resolved_url(package: &palisade_core::Package) -> Option<&str> {
+    let resolved = package.resolved.as_deref()?;
+    let (scheme, rest) = resolved.split_once(':')?;
+    let scheme_ok = scheme.len() > 1
+        && scheme.starts_with(|c: char| c.is_ascii_alphabetic())
+        && scheme
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '.' | '-'));
+    (scheme_ok && !rest.is_empty() && !resolved.contains(char::is_whitespace)).then_some(resolved)
+}
