@@ -42,6 +42,8 @@ pub const ACCEPT_FULL: &str = "application/json";
 /// `Accept` for abbreviated packuments, exactly as npm sends it
 /// (<https://github.com/npm/registry/blob/main/docs/responses/package-metadata.md>).
 pub const ACCEPT_ABBREVIATED: &str = "application/vnd.npm.install-v1+json; q=1.0, application/json; q=0.8";
+/// Longest wait between retries.
+const MAX_BACKOFF: Duration = Duration::from_secs(8);
 /// Cache key "accept" for tarballs (not sent).
 const ACCEPT_TARBALL: &str = "*/*";
 
@@ -81,8 +83,12 @@ pub struct Fetched {
     pub etag: Option<String>,
     /// The `Last-Modified` the registry gave, if any.
     pub last_modified: Option<String>,
-    /// Whether the body came from the disk cache (offline, or a 304).
+    /// Whether the body came from the disk cache (offline, a 304, or stale).
     pub from_cache: bool,
+    /// Whether it is a cached copy served because the registry failed
+    /// (see [`RegistryClientBuilder::stale_if_error`]). The firewall marks
+    /// such responses as stale.
+    pub stale: bool,
 }
 
 /// Builder for [`RegistryClient`].
@@ -97,6 +103,7 @@ pub struct RegistryClientBuilder {
     retry_backoff: Duration,
     cache_dir: Option<PathBuf>,
     offline: bool,
+    stale_if_error: bool,
     max_document_size: u64,
     max_tarball_size: u64,
 }
@@ -113,6 +120,7 @@ impl Default for RegistryClientBuilder {
             retry_backoff: Duration::from_millis(250),
             cache_dir: None,
             offline: false,
+            stale_if_error: false,
             max_document_size: DEFAULT_MAX_DOCUMENT_SIZE,
             max_tarball_size: DEFAULT_MAX_TARBALL_SIZE,
         }
@@ -178,6 +186,16 @@ impl RegistryClientBuilder {
         self
     }
 
+    /// When the registry cannot be reached or answers 5xx/429 (after
+    /// retries), serve the cached copy instead, with [`Fetched::stale`] set
+    /// (RFC 5861 `stale-if-error`). Off by default: a CLI should say the
+    /// registry is down; the firewall turns it on (issue 4: "if upstream is
+    /// down, cached packuments are served, marked stale").
+    pub fn stale_if_error(mut self, enabled: bool) -> Self {
+        self.stale_if_error = enabled;
+        self
+    }
+
     /// Cap on JSON documents (default [`DEFAULT_MAX_DOCUMENT_SIZE`]).
     pub fn max_document_size(mut self, bytes: u64) -> Self {
         self.max_document_size = bytes;
@@ -218,6 +236,7 @@ impl RegistryClientBuilder {
                 npmrc,
                 cache: self.cache_dir.map(DiskCache::new),
                 offline: self.offline,
+                stale_if_error: self.stale_if_error,
                 max_retries: self.max_retries,
                 retry_backoff: self.retry_backoff,
                 max_document_size: self.max_document_size,
@@ -240,6 +259,7 @@ struct Inner {
     npmrc: NpmrcConfig,
     cache: Option<DiskCache>,
     offline: bool,
+    stale_if_error: bool,
     max_retries: u32,
     retry_backoff: Duration,
     max_document_size: u64,
@@ -249,7 +269,8 @@ struct Inner {
 /// What one attempt produced.
 enum Attempt {
     Done(Result<Fetched, RegistryError>),
-    Retry(RegistryError),
+    /// Retry, after at least the server's `Retry-After` when it gave one.
+    Retry(RegistryError, Option<Duration>),
 }
 
 impl RegistryClient {
@@ -429,12 +450,30 @@ impl RegistryClient {
                         etag: entry.meta.etag,
                         last_modified: entry.meta.last_modified,
                         from_cache: true,
+                        stale: false,
                     })
                 }
                 None => Err(self.offline_miss(url, action)),
             };
         }
-        let fetched = self.request(url, accept, limit, action, cached)?;
+        let fetched = match self.request(url, accept, limit, action, cached.as_ref()) {
+            Ok(fetched) => fetched,
+            Err(error) if self.inner.stale_if_error && is_upstream_failure(&error) => match cached {
+                Some(entry) => {
+                    tracing::debug!(url = %redact_url(url), error = %error, "registry failed; serving stale copy");
+                    return Ok(Fetched {
+                        url: url.clone(),
+                        body: entry.body,
+                        etag: entry.meta.etag,
+                        last_modified: entry.meta.last_modified,
+                        from_cache: true,
+                        stale: true,
+                    });
+                }
+                None => return Err(error),
+            },
+            Err(error) => return Err(error),
+        };
         if !fetched.from_cache {
             self.store(url, accept, &fetched)?;
         }
@@ -460,11 +499,11 @@ impl RegistryClient {
         accept: &str,
         limit: u64,
         action: &str,
-        cached: Option<crate::cache::Entry>,
+        cached: Option<&crate::cache::Entry>,
     ) -> Result<Fetched, RegistryError> {
         self.with_retries(url, action, || {
             let mut headers = self.headers(url, accept);
-            if let Some(entry) = &cached {
+            if let Some(entry) = cached {
                 // RFC 9110 §13.1: If-None-Match takes precedence; send both
                 // so a server that only knows dates can still answer 304.
                 if let Some(value) = entry.meta.etag.as_deref().and_then(|v| HeaderValue::from_str(v).ok()) {
@@ -481,7 +520,7 @@ impl RegistryClient {
             }
             let request = self.inner.http.get(url.clone()).headers(headers);
             match self.attempt(request, url, limit, action) {
-                Attempt::Done(Err(RegistryError::Status { status: 304, .. })) => match &cached {
+                Attempt::Done(Err(RegistryError::Status { status: 304, .. })) => match cached {
                     Some(entry) => {
                         tracing::debug!(url = %redact_url(url), "not modified; served from cache");
                         Attempt::Done(Ok(Fetched {
@@ -490,6 +529,7 @@ impl RegistryClient {
                             etag: entry.meta.etag.clone(),
                             last_modified: entry.meta.last_modified.clone(),
                             from_cache: true,
+                            stale: false,
                         }))
                     }
                     None => Attempt::Done(Err(RegistryError::Status {
@@ -531,14 +571,16 @@ impl RegistryClient {
         loop {
             match attempt() {
                 Attempt::Done(result) => return result,
-                Attempt::Retry(error) => {
+                Attempt::Retry(error, retry_after) => {
                     if tries >= self.inner.max_retries {
                         return Err(error);
                     }
                     tries += 1;
                     tracing::debug!(url = %redact_url(url), action, tries, error = %error, "retrying");
-                    std::thread::sleep(delay);
-                    delay = (delay * 2).min(Duration::from_secs(8));
+                    // Honour Retry-After (RFC 9110 §10.2.3), within the same cap.
+                    let wait = retry_after.map_or(delay, |after| after.max(delay)).min(MAX_BACKOFF);
+                    std::thread::sleep(wait);
+                    delay = (delay * 2).min(MAX_BACKOFF);
                 }
             }
         }
@@ -556,7 +598,7 @@ impl RegistryClient {
                     source: error.without_url(),
                 };
                 return if retryable {
-                    Attempt::Retry(error)
+                    Attempt::Retry(error, None)
                 } else {
                     Attempt::Done(Err(error))
                 };
@@ -576,8 +618,10 @@ impl RegistryClient {
                     etag,
                     last_modified,
                     from_cache: false,
+                    stale: false,
                 })),
-                Err(error @ RegistryError::Transport { .. }) => Attempt::Retry(error),
+                // The connection broke while reading: worth another try.
+                Err(error @ RegistryError::Io { .. }) => Attempt::Retry(error, None),
                 Err(error) => Attempt::Done(Err(error)),
             };
         }
@@ -590,11 +634,21 @@ impl RegistryClient {
                 status: status.as_u16(),
             })),
             status if status.is_server_error() || status == StatusCode::TOO_MANY_REQUESTS => {
-                Attempt::Retry(RegistryError::Status {
-                    action,
-                    url: shown,
-                    status: status.as_u16(),
-                })
+                // Only the delay-seconds form; an HTTP date is rare from registries.
+                let retry_after = response
+                    .headers()
+                    .get(reqwest::header::RETRY_AFTER)
+                    .and_then(|value| value.to_str().ok())
+                    .and_then(|value| value.trim().parse::<u64>().ok())
+                    .map(Duration::from_secs);
+                Attempt::Retry(
+                    RegistryError::Status {
+                        action,
+                        url: shown,
+                        status: status.as_u16(),
+                    },
+                    retry_after,
+                )
             }
             status => Attempt::Done(Err(RegistryError::Status {
                 action,
@@ -613,6 +667,15 @@ impl RegistryClient {
                 None => "(no cache configured)".to_owned(),
             },
         }
+    }
+}
+
+/// Failures of the registry itself (not of the request or the document).
+fn is_upstream_failure(error: &RegistryError) -> bool {
+    match error {
+        RegistryError::Transport { .. } | RegistryError::Io { .. } => true,
+        RegistryError::Status { status, .. } => *status >= 500 || *status == 429,
+        _ => false,
     }
 }
 

@@ -415,3 +415,79 @@ fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
     }
     out
 }
+
+#[test]
+fn rate_limits_truncated_bodies_and_timeouts_are_retried() {
+    // 429 with Retry-After: 0, then success.
+    let server = Server::start(|_, index| {
+        if index == 0 {
+            Response::new(429, "slow down").header("Retry-After", "0")
+        } else {
+            Response::json(fixture("is-number.full.json"))
+        }
+    });
+    assert!(builder(&server).build().expect("client").packument("is-number").is_ok());
+    assert_eq!(server.requests().len(), 2);
+
+    // A body cut short (the connection closes before Content-Length bytes).
+    let server = Server::start(|_, index| {
+        if index == 0 {
+            Response::new(200, &b"{\"name\":"[..])
+                .without_length()
+                .header("Content-Length", "5000")
+        } else {
+            Response::json(fixture("is-number.full.json"))
+        }
+    });
+    assert!(builder(&server).build().expect("client").packument("is-number").is_ok());
+    assert_eq!(server.requests().len(), 2);
+
+    // A server slower than the timeout: bounded attempts, a transport error.
+    let server = Server::start(|_, _| {
+        std::thread::sleep(Duration::from_millis(600));
+        Response::json("{}")
+    });
+    let client = builder(&server)
+        .timeout(Duration::from_millis(150))
+        .max_retries(1)
+        .build()
+        .expect("client");
+    let error = client.packument("is-number").expect_err("timeout");
+    assert!(matches!(error, RegistryError::Transport { .. }), "{error}");
+    assert_eq!(server.requests().len(), 2);
+}
+
+#[test]
+fn stale_if_error_serves_the_cached_copy_when_the_registry_fails() {
+    let server = Server::start(|_, index| {
+        if index == 0 {
+            Response::json(fixture("is-number.full.json"))
+        } else {
+            Response::new(503, "down")
+        }
+    });
+    let cache = tempfile::tempdir().expect("temp dir");
+    let strict = builder(&server)
+        .cache_dir(cache.path())
+        .max_retries(0)
+        .build()
+        .expect("client");
+    strict.packument("is-number").expect("fills the cache");
+    // Off by default: the failure is reported.
+    assert!(matches!(
+        strict.packument("is-number"),
+        Err(RegistryError::Status { status: 503, .. })
+    ));
+    let lenient = builder(&server)
+        .cache_dir(cache.path())
+        .max_retries(0)
+        .stale_if_error(true)
+        .build()
+        .expect("client");
+    let fetched = lenient
+        .packument_bytes("is-number", PackumentKind::Full)
+        .expect("stale copy");
+    assert!(fetched.stale && fetched.from_cache);
+    // Nothing cached: the failure stands.
+    assert!(lenient.packument("left-pad").is_err());
+}
