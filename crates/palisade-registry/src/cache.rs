@@ -20,7 +20,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest as _, Sha256};
 
 use crate::error::RegistryError;
-use crate::integrity::to_hex;
+use crate::integrity::{to_hex, Hash};
 
 /// Largest metadata file read back (it holds a URL and two headers).
 const MAX_META_SIZE: u64 = 64 * 1024;
@@ -116,6 +116,46 @@ impl DiskCache {
         write_atomic(parent, &body_path, body)?;
         write_atomic(parent, &meta_path, &meta_bytes)
     }
+}
+
+impl DiskCache {
+    fn content_path(&self, hash: &Hash) -> PathBuf {
+        let hex = hash.hex();
+        self.dir
+            .join("content")
+            .join(hash.algorithm.as_str())
+            .join(&hex[..2])
+            .join(hex)
+    }
+
+    /// Bytes stored under `hash` (the caller checks them against it).
+    pub fn load_content(&self, hash: &Hash, limit: u64) -> Option<Vec<u8>> {
+        read_bounded(&self.content_path(hash), limit)
+    }
+
+    /// Store bytes under their own hash (the caller computed it).
+    pub fn store_content(&self, hash: &Hash, body: &[u8]) -> Result<(), RegistryError> {
+        let path = self.content_path(hash);
+        let parent = path.parent().unwrap_or(&self.dir);
+        std::fs::create_dir_all(parent).map_err(|source| RegistryError::Io {
+            action: format!("create cache directory `{}`", parent.display()),
+            source,
+        })?;
+        write_atomic(parent, &path, body)
+    }
+}
+
+/// A tarball from npm's cache (cacache `content-v2/<algorithm>/<hex[0..2]>/<hex[2..4]>/<hex[4..]>`).
+/// Read-only; the caller checks the bytes.
+pub(crate) fn load_npm_cacache(dir: &Path, hash: &Hash, limit: u64) -> Option<Vec<u8>> {
+    let hex = hash.hex();
+    let path = dir
+        .join("content-v2")
+        .join(hash.algorithm.as_str())
+        .join(&hex[..2])
+        .join(&hex[2..4])
+        .join(&hex[4..]);
+    read_bounded(&path, limit)
 }
 
 fn read_bounded(path: &Path, limit: u64) -> Option<Vec<u8>> {

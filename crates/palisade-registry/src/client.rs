@@ -104,6 +104,7 @@ pub struct RegistryClientBuilder {
     cache_dir: Option<PathBuf>,
     offline: bool,
     stale_if_error: bool,
+    npm_cache: Option<PathBuf>,
     max_document_size: u64,
     max_tarball_size: u64,
 }
@@ -121,6 +122,7 @@ impl Default for RegistryClientBuilder {
             cache_dir: None,
             offline: false,
             stale_if_error: false,
+            npm_cache: None,
             max_document_size: DEFAULT_MAX_DOCUMENT_SIZE,
             max_tarball_size: DEFAULT_MAX_TARBALL_SIZE,
         }
@@ -196,6 +198,14 @@ impl RegistryClientBuilder {
         self
     }
 
+    /// Also look for tarballs (by integrity, read-only) in npm's cache,
+    /// usually `~/.npm/_cacache`: its `content-v2/<algorithm>/<hex>` layout
+    /// (cacache) is content-addressed, so a hit is checked like any other.
+    pub fn npm_cache_dir(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.npm_cache = Some(dir.into());
+        self
+    }
+
     /// Cap on JSON documents (default [`DEFAULT_MAX_DOCUMENT_SIZE`]).
     pub fn max_document_size(mut self, bytes: u64) -> Self {
         self.max_document_size = bytes;
@@ -237,6 +247,7 @@ impl RegistryClientBuilder {
                 cache: self.cache_dir.map(DiskCache::new),
                 offline: self.offline,
                 stale_if_error: self.stale_if_error,
+                npm_cache: self.npm_cache,
                 max_retries: self.max_retries,
                 retry_backoff: self.retry_backoff,
                 max_document_size: self.max_document_size,
@@ -260,6 +271,7 @@ struct Inner {
     cache: Option<DiskCache>,
     offline: bool,
     stale_if_error: bool,
+    npm_cache: Option<PathBuf>,
     max_retries: u32,
     retry_backoff: Duration,
     max_document_size: u64,
@@ -344,35 +356,66 @@ impl RegistryClient {
         parse_json(&fetched, &action)
     }
 
-    /// A tarball's bytes, at most the tarball size cap, checked against
-    /// `integrity` when given (see [`Integrity::check`]). A cached copy that
-    /// fails the check is refetched once when online.
+    /// A tarball's bytes, at most the tarball size cap.
+    ///
+    /// With an `integrity` (see [`Integrity::check`]) the tarball is
+    /// content-addressed: it is looked up first in this client's cache
+    /// (`<cache>/content/<algorithm>/<hex>`), then in npm's own cache when
+    /// one is set ([`RegistryClientBuilder::npm_cache_dir`]), whatever URL
+    /// it was first fetched from; it is only returned, and only stored, when
+    /// it matches. Without an integrity the tarball is cached by URL.
     pub fn tarball(&self, url: &str, integrity: Option<&Integrity>) -> Result<Vec<u8>, RegistryError> {
         let url = parse_fetch_url(url)?;
         let action = "fetch a tarball";
         let limit = self.inner.max_tarball_size;
-        let fetched = self.get(&url, ACCEPT_TARBALL, limit, action)?;
         let Some(integrity) = integrity else {
-            return Ok(fetched.body);
+            return Ok(self.get(&url, ACCEPT_TARBALL, limit, action)?.body);
         };
-        match integrity.check(&fetched.body) {
-            Ok(_) => Ok(fetched.body),
-            Err(_) if fetched.from_cache && !self.inner.offline => {
-                let fresh = self.request(&url, ACCEPT_TARBALL, limit, action, None)?;
-                integrity
-                    .check(&fresh.body)
-                    .map_err(|source| RegistryError::Integrity {
-                        url: redact_url(&url),
-                        source,
-                    })?;
-                self.store(&url, ACCEPT_TARBALL, &fresh)?;
-                Ok(fresh.body)
-            }
-            Err(source) => Err(RegistryError::Integrity {
+        if let Some(bytes) = self.cached_content(integrity) {
+            tracing::debug!(url = %redact_url(&url), "tarball served from the content cache");
+            return Ok(bytes);
+        }
+        if self.inner.offline {
+            return Err(self.offline_miss(&url, action));
+        }
+        let fetched = self.request(&url, ACCEPT_TARBALL, limit, action, None)?;
+        let algorithm = integrity
+            .check(&fetched.body)
+            .map_err(|source| RegistryError::Integrity {
                 url: redact_url(&url),
                 source,
-            }),
+            })?;
+        if let Some(cache) = &self.inner.cache {
+            let hash = Integrity::compute(algorithm, &fetched.body);
+            if let Some(hash) = hash.hashes().first() {
+                cache.store_content(hash, &fetched.body)?;
+            }
         }
+        Ok(fetched.body)
+    }
+
+    /// A verified tarball from the content caches, if any has it.
+    fn cached_content(&self, integrity: &Integrity) -> Option<Vec<u8>> {
+        let limit = self.inner.max_tarball_size;
+        for hash in integrity.strongest() {
+            let ours = self
+                .inner
+                .cache
+                .as_ref()
+                .and_then(|cache| cache.load_content(hash, limit));
+            let npm = || {
+                self.inner
+                    .npm_cache
+                    .as_deref()
+                    .and_then(|dir| crate::cache::load_npm_cacache(dir, hash, limit))
+            };
+            if let Some(bytes) = ours.or_else(npm) {
+                if integrity.check(&bytes).is_ok() {
+                    return Some(bytes);
+                }
+            }
+        }
+        None
     }
 
     /// The default registry's signing keys (`/-/npm/v1/keys`).

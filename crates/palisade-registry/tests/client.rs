@@ -288,23 +288,71 @@ fn etag_revalidation_and_offline_cache() {
 }
 
 #[test]
-fn cached_tarball_is_rechecked() {
+fn tarballs_are_content_addressed_and_rechecked() {
     let server = registry_server();
     let cache = tempfile::tempdir().expect("temp dir");
     let client = builder(&server).cache_dir(cache.path()).build().expect("client");
     let url = server.url("/is-number/-/is-number-7.0.0.tgz");
     client.tarball(&url, Some(&tarball_integrity())).expect("fetch");
+    assert_eq!(server.requests().len(), 1);
+
+    // Same integrity, another URL (a firewall, a lockfile `resolved`): no request.
     let offline = builder(&server)
         .cache_dir(cache.path())
         .offline(true)
         .build()
         .expect("client");
-    assert!(offline.tarball(&url, Some(&tarball_integrity())).is_ok());
+    let bytes = offline
+        .tarball("https://elsewhere.example/x.tgz", Some(&tarball_integrity()))
+        .expect("content hit");
+    assert_eq!(bytes.len(), 3730);
+    assert_eq!(server.requests().len(), 1);
+    // Another integrity is a miss, not the wrong bytes.
     let wrong = Integrity::compute(palisade_registry::Algorithm::Sha512, b"x");
     assert!(matches!(
         offline.tarball(&url, Some(&wrong)),
-        Err(RegistryError::Integrity { .. })
+        Err(RegistryError::OfflineMiss { .. })
     ));
+
+    // A tampered cache file is never served: refetched when online.
+    for path in walk(cache.path()) {
+        std::fs::write(&path, b"tampered").expect("tamper");
+    }
+    assert!(matches!(
+        offline.tarball(&url, Some(&tarball_integrity())),
+        Err(RegistryError::OfflineMiss { .. })
+    ));
+    assert_eq!(
+        client.tarball(&url, Some(&tarball_integrity())).expect("refetch").len(),
+        3730
+    );
+    assert_eq!(server.requests().len(), 2);
+}
+
+#[test]
+fn tarballs_from_the_npm_cache() {
+    // npm's cacache: content-v2/sha512/<2 hex>/<2 hex>/<rest of the hex>.
+    let npm_cache = tempfile::tempdir().expect("temp dir");
+    let hex = tarball_integrity().hashes()[0].hex();
+    let path = npm_cache
+        .path()
+        .join("content-v2/sha512")
+        .join(&hex[..2])
+        .join(&hex[2..4])
+        .join(&hex[4..]);
+    std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
+    std::fs::write(&path, fixture("is-number-7.0.0.tgz")).expect("write");
+    let client = RegistryClient::builder()
+        .registry(format!("http://127.0.0.1:{}/", closed_port()))
+        .npm_cache_dir(npm_cache.path())
+        .offline(true)
+        .build()
+        .expect("client");
+    let bytes = client.tarball(
+        "https://registry.npmjs.org/is-number/-/is-number-7.0.0.tgz",
+        Some(&tarball_integrity()),
+    );
+    assert_eq!(bytes.expect("from npm cache").len(), 3730);
 }
 
 #[test]
