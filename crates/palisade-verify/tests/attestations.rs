@@ -156,3 +156,79 @@ fn embedded_trusted_root_loads() {
     let root = TrustedRoot::embedded().expect("embedded root parses");
     drop(root);
 }
+
+#[test]
+fn slsa_summaries_and_certificate_identity() {
+    let root = TrustedRoot::from_json(&fixture("trusted_root.json")).expect("trusted root parses");
+    let keys = RegistryKeys::from_json(&fixture("keys.json")).expect("keys parse");
+    let context = VerifyContext {
+        trusted_root: &root,
+        registry_keys: &keys,
+    };
+    // v0.2 predicate, bundle 0.1, x509CertificateChain, intoto entries.
+    let outcome = verify_attestations(
+        &fixture("attestations/sigstore@1.0.0.json"),
+        "sigstore",
+        "1.0.0",
+        "sha512-e+qfbn/zf1+rCza/BhIA//Awmf0v1pa5HQS8Xk8iXrn9bgytytVLqYD0P7NSqZ6IELTgq+tcDvLPkQjNHyWLNg==",
+        context,
+    );
+    let summary = outcome.provenance().expect("verified with provenance");
+    assert_eq!(
+        summary.source_repository.as_deref(),
+        Some("https://github.com/sigstore/sigstore-js")
+    );
+    assert_eq!(summary.source_ref.as_deref(), Some("refs/tags/v1.0.0"));
+    assert_eq!(
+        summary.commit.as_deref(),
+        Some("06528997c3c8ab9f864fad9a3658446aca7fd86d")
+    );
+    assert_eq!(summary.workflow_path.as_deref(), Some(".github/workflows/publish.yml"));
+    assert_eq!(summary.builder_id.as_deref(), Some("https://github.com/npm/cli@9.4.2"));
+    let identity = outcome
+        .bundles
+        .iter()
+        .find_map(|bundle| match &bundle.signer {
+            Signer::Certificate { identity } => Some(identity),
+            _ => None,
+        })
+        .expect("provenance bundle has a certificate");
+    assert_eq!(
+        identity.issuer.as_deref(),
+        Some("https://token.actions.githubusercontent.com")
+    );
+    assert_eq!(
+        identity.subject_alternative_name.as_deref(),
+        Some("https://github.com/sigstore/sigstore-js/.github/workflows/publish.yml@refs/tags/v1.0.0")
+    );
+
+    // v1 predicate, bundle v0.3 `certificate`, dsse entries with inclusion proofs.
+    let manifest = String::from_utf8(fixture("attestations/manifest.jsonl")).expect("UTF-8");
+    let case: Case = manifest
+        .lines()
+        .map(|line| serde_json::from_str::<Case>(line).expect("parses"))
+        .find(|case| case.file == "playwright__cli@0.1.1.json")
+        .expect("present");
+    let outcome = verify_attestations(
+        &fixture("attestations/playwright__cli@0.1.1.json"),
+        &case.name,
+        &case.version,
+        &case.integrity,
+        context,
+    );
+    let summary = outcome.provenance().expect("verified with provenance");
+    assert_eq!(
+        summary.source_repository.as_deref(),
+        Some("https://github.com/microsoft/playwright-cli")
+    );
+    assert_eq!(
+        summary.commit.as_deref(),
+        Some("d1c6d1113932ddcee243e8b111b6d4aea553df20")
+    );
+    assert_eq!(summary.workflow_path.as_deref(), Some(".github/workflows/publish.yml"));
+    assert_eq!(summary.source_ref.as_deref(), Some("refs/tags/v0.1.1"));
+    assert_eq!(
+        summary.builder_id.as_deref(),
+        Some("https://github.com/actions/runner/github-hosted")
+    );
+}
