@@ -10,7 +10,7 @@ fn live_is_number() {
     let npmrc = NpmrcConfig::load(std::path::Path::new(env!("CARGO_MANIFEST_DIR"))).expect("load .npmrc");
     let cache = tempfile::tempdir().expect("temp dir");
     let client = RegistryClient::builder()
-        .npmrc(npmrc)
+        .npmrc(npmrc.clone())
         .cache_dir(cache.path())
         .build()
         .expect("client");
@@ -33,11 +33,16 @@ fn live_is_number() {
         .expect_err("missing");
     assert!(error.is_not_found(), "{error}");
 
-    // Second fetch revalidates or refetches; offline then serves from cache.
+    // What was fetched is now served offline.
     let offline = RegistryClient::builder()
+        .npmrc(npmrc)
         .cache_dir(cache.path())
         .offline(true)
         .build()
         .expect("client");
-    let _ = offline; // the registry URL differs when .npmrc names another one
+    assert_eq!(
+        offline.packument("is-number").expect("cached packument").name,
+        "is-number"
+    );
+    assert!(offline.tarball(&version.dist.tarball, Some(&integrity)).is_ok());
 }
