@@ -71,6 +71,32 @@ pub enum Command {
     #[command(verbatim_doc_comment)]
     Sbom(SbomArgs),
 
+    /// The CI gate: run every policy check of palisade.toml and fail on violations.
+    ///
+    /// Checks advisories (malicious always fails; vulnerabilities at or above fail-on; expiring
+    /// ignores), pinning (lockfile present and in sync with package.json, no `*`/`latest`/URL
+    /// specs), sources (allowed registries, git and tarball dependencies, integrity), install
+    /// scripts (allowlist), release age (cooldown) and bans (deny list or allowlist). Policy
+    /// comes from palisade.toml, found by walking up from PATH; without one, safe defaults
+    /// apply. See docs/check.md.
+    ///
+    /// Exit codes: 0 no errors, 1 policy errors, 2 bad palisade.toml or unreadable input.
+    ///
+    /// Examples:
+    ///   palisade check                         # the project in the current directory
+    ///   palisade check --format sarif > palisade.sarif
+    ///   palisade check path/to/project --config ci/palisade.toml --fail-on high
+    #[command(verbatim_doc_comment)]
+    Check(CheckArgs),
+
+    /// Write a commented default palisade.toml (every section explained).
+    ///
+    /// Examples:
+    ///   palisade init                          # ./palisade.toml
+    ///   palisade init path/to/project --force  # overwrite an existing file
+    #[command(verbatim_doc_comment)]
+    Init(InitArgs),
+
     /// Manage the offline advisory database (OSV records for npm).
     Db {
         #[command(subcommand)]
@@ -175,6 +201,48 @@ pub enum SbomFormat {
     Cyclonedx,
     /// SPDX 2.3 JSON.
     Spdx,
+}
+
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// Project directory (or its lockfile) [default: the current directory].
+    #[arg(value_name = "PATH")]
+    pub path: Option<PathBuf>,
+
+    /// Policy file to use instead of the palisade.toml found by walking up from PATH.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
+    /// Read this lockfile instead of looking for one in PATH (repeatable).
+    #[arg(long, value_name = "FILE")]
+    pub lockfile: Vec<PathBuf>,
+
+    /// Output format.
+    #[arg(long, short = 'f', value_enum, default_value_t = ReportFormat::Table)]
+    pub format: ReportFormat,
+
+    /// Vulnerabilities at or above this severity fail (overrides `[advisories] fail-on`).
+    #[arg(long, value_name = "SEVERITY", value_parser = parse_fail_on)]
+    pub fail_on: Option<Severity>,
+
+    /// Never contact the registry: `[release-age]` is then reported as not checked.
+    #[arg(long)]
+    pub offline: bool,
+
+    /// Exit 0/1 as usual even when a lockfile was only partly understood (warnings are still printed).
+    #[arg(long)]
+    pub allow_partial: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// Directory to write palisade.toml into [default: the current directory].
+    #[arg(value_name = "PATH")]
+    pub path: Option<PathBuf>,
+
+    /// Overwrite an existing palisade.toml.
+    #[arg(long)]
+    pub force: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

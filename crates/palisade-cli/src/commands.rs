@@ -1,4 +1,6 @@
 pub mod audit;
+pub mod check;
 pub mod db;
 pub mod deps;
+pub mod init;
 pub mod sbom;

@@ -41,6 +41,8 @@ fn run(cli: Cli) -> Result<Outcome, CliError> {
     match &cli.command {
         Command::Deps(args) => commands::deps::run(args),
         Command::Audit(args) => commands::audit::run(args, &home()?),
+        Command::Check(args) => commands::check::run(args, &home()?),
+        Command::Init(args) => commands::init::run(args),
         Command::Sbom(args) => commands::sbom::run(args),
         Command::Db { command } => match command {
             DbCommand::Import(args) => commands::db::import(args, &home()?),

@@ -13,6 +13,10 @@ use crate::{advisories, bans, install_scripts, pinning, release_age, sources};
 /// The file name looked for in the project directory and its parents.
 pub const FILE_NAME: &str = "palisade.toml";
 
+/// The commented default file `palisade init` writes. It parses to the same
+/// policy as [`Config::default`] (a test holds that).
+pub const DEFAULT_FILE: &str = include_str!("palisade.default.toml");
+
 /// Largest palisade.toml read; a policy file is a few kilobytes.
 const MAX_BYTES: u64 = 1024 * 1024;
 

@@ -127,3 +127,19 @@ fn found_by_walking_up() {
         root.path().canonicalize().ok()
     );
 }
+
+#[test]
+fn the_init_template_parses_to_the_defaults() {
+    let written =
+        Config::parse("palisade.toml", palisade_policy::config::DEFAULT_FILE).unwrap_or_else(|error| panic!("{error}"));
+    let default = Config::default();
+    assert_eq!(written.advisories.fail_on, default.advisories.fail_on);
+    assert_eq!(written.registry.allowed, default.registry.allowed);
+    assert_eq!(written.registry.upstream, default.registry.upstream);
+    assert_eq!(written.bans.mode, default.bans.mode);
+    assert_eq!(written.release_age.minimum, default.release_age.minimum);
+    assert_eq!(written.scan.suspicious, default.scan.suspicious);
+    assert_eq!(written.provenance.no_downgrade, default.provenance.no_downgrade);
+    assert_eq!(written.serve.listen, default.serve.listen);
+    assert_eq!(written.serve.admin_token_env, default.serve.admin_token_env);
+}

@@ -1,0 +1,375 @@
+//! `palisade check`: palisade.toml policy × project → diagnostics (the CI gate).
+
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use anyhow::anyhow;
+use palisade_advisory::{AdvisoryMatch, Database};
+use palisade_core::{Inventory, PackageId, Severity};
+use palisade_policy::{config, Config, Diagnostic, Input, Level, Report};
+use serde::Serialize;
+use time::OffsetDateTime;
+
+use crate::args::{CheckArgs, ReportFormat};
+use crate::exit::{CliError, Outcome};
+use crate::input;
+use crate::render::{sarif, stdout};
+
+/// The JSON document of `palisade check --format json` (docs/check.md).
+#[derive(Serialize)]
+struct CheckReport<'a> {
+    /// The palisade.toml used; `null` when the defaults applied.
+    config: Option<&'a str>,
+    failed: bool,
+    packages_checked: usize,
+    errors: usize,
+    warnings: usize,
+    diagnostics: &'a [Diagnostic],
+    install_scripts: &'a [palisade_policy::InstallScript],
+    lockfiles: Vec<LockfileRef<'a>>,
+    lockfile_warnings: Vec<&'a palisade_core::Warning>,
+}
+
+#[derive(Serialize)]
+struct LockfileRef<'a> {
+    lockfile: &'a str,
+    format: &'a str,
+}
+
+pub fn run(args: &CheckArgs, home: &Path) -> Result<Outcome, CliError> {
+    let given = args.path.clone().unwrap_or_else(|| PathBuf::from("."));
+    if !given.exists() {
+        return Err(CliError::input(anyhow!("`{}` does not exist", given.display())));
+    }
+    // A lockfile as PATH means its project directory, with that lockfile.
+    let (project_dir, mut lockfiles) = if given.is_file() {
+        let parent = given
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .map_or_else(|| PathBuf::from("."), Path::to_path_buf);
+        (parent, vec![given.clone()])
+    } else {
+        (given.clone(), Vec::new())
+    };
+    lockfiles.extend(args.lockfile.iter().cloned());
+
+    let mut config = load_config(args, &project_dir)?;
+    if let Some(fail_on) = args.fail_on {
+        config.advisories.fail_on = fail_on;
+    }
+
+    if lockfiles.is_empty() {
+        // No lockfile is a policy finding (`lockfile-missing`), not an input error.
+        lockfiles = palisade_lockfile::find_lockfiles(&project_dir);
+    }
+    let inventories = lockfiles
+        .iter()
+        .map(|path| {
+            palisade_lockfile::extract_file(path).map_err(|error| {
+                CliError::input(error).with_hint("fix or regenerate the lockfile; see `palisade deps` for what is read")
+            })
+        })
+        .collect::<Result<Vec<Inventory>, CliError>>()?;
+    let manifests = palisade_policy::manifest::load_for(&project_dir, &inventories).map_err(CliError::input)?;
+
+    let database = Database::open(home).map_err(|error| {
+        CliError::input(error).with_hint(format!(
+            "rebuild it with `palisade db sync` or `palisade db import`, or remove `{}`",
+            home.display()
+        ))
+    })?;
+    let mut advisories: Vec<Vec<AdvisoryMatch>> = Vec::with_capacity(inventories.len());
+    for inventory in &inventories {
+        let ids: Vec<PackageId> = inventory
+            .packages
+            .iter()
+            .chain(&inventory.tooling)
+            .map(|p| p.id())
+            .collect();
+        advisories.push(
+            database.matches(&ids).map_err(|error| {
+                CliError::internal(error).with_hint("run `palisade db sync` to rebuild the database")
+            })?,
+        );
+    }
+    let installed_scripts = palisade_policy::install_scripts::read_installed(&inventories);
+    let publish_times = publish_times(args, &config);
+
+    let project = project_dir.display().to_string();
+    let input = Input {
+        project: &project,
+        inventories: &inventories,
+        advisories: &advisories,
+        manifests: &manifests,
+        installed_scripts: &installed_scripts,
+        publish_times: publish_times.as_ref().map(|p| p as &dyn palisade_policy::PublishTimes),
+        now: OffsetDateTime::now_utc(),
+    };
+    let report = palisade_policy::check(&config, &input);
+
+    let mut out = stdout();
+    match args.format {
+        ReportFormat::Json => {
+            let document = CheckReport {
+                config: config.file.as_deref(),
+                failed: report.failed(),
+                packages_checked: report.packages_checked,
+                errors: count(&report, Level::Error),
+                warnings: count(&report, Level::Warning),
+                diagnostics: &report.diagnostics,
+                install_scripts: &report.install_scripts,
+                lockfiles: inventories
+                    .iter()
+                    .map(|i| LockfileRef {
+                        lockfile: &i.lockfile,
+                        format: &i.format,
+                    })
+                    .collect(),
+                lockfile_warnings: inventories.iter().flat_map(|i| &i.warnings).collect(),
+            };
+            serde_json::to_writer_pretty(&mut out, &document).map_err(CliError::internal)?;
+            writeln!(out).map_err(CliError::internal)?;
+        }
+        ReportFormat::Sarif => {
+            serde_json::to_writer_pretty(&mut out, &to_sarif(&report)).map_err(CliError::internal)?;
+            writeln!(out).map_err(CliError::internal)?;
+        }
+        ReportFormat::Table => render_table(&mut out, &report, &config).map_err(CliError::internal)?,
+    }
+    out.flush().map_err(CliError::internal)?;
+
+    let partial = input::report_warnings(&inventories, args.allow_partial);
+    if partial && !args.allow_partial {
+        return Ok(Outcome::Partial);
+    }
+    Ok(if report.failed() {
+        Outcome::Findings
+    } else {
+        Outcome::Clean
+    })
+}
+
+fn load_config(args: &CheckArgs, project_dir: &Path) -> Result<Config, CliError> {
+    let path = match &args.config {
+        Some(path) => Some(path.clone()),
+        None => config::find(project_dir),
+    };
+    match path {
+        Some(path) => {
+            let path = relative_to_cwd(&path);
+            let config = Config::load(&path).map_err(|error| {
+                CliError::input(error)
+                    .with_hint("see docs/check.md for every key; `palisade init` writes a commented file")
+            })?;
+            tracing::info!("policy from {}", path.display());
+            Ok(config)
+        }
+        None => {
+            eprintln!("note: no palisade.toml in `{}` or above; checking with the default policy (`palisade init` writes one)", project_dir.display());
+            Ok(Config::default())
+        }
+    }
+}
+
+/// Publish times for `[release-age]`. Wiring to the registry client is not
+/// done yet: until it is, a configured cooldown is reported as unchecked
+/// (a visible warning), never silently passed.
+fn publish_times(_args: &CheckArgs, _config: &Config) -> Option<RegistryTimes> {
+    None
+}
+
+/// Publish times fetched from the registry, by name then version.
+struct RegistryTimes {
+    times: BTreeMap<String, BTreeMap<String, OffsetDateTime>>,
+}
+
+impl palisade_policy::PublishTimes for RegistryTimes {
+    fn published(&self, name: &str, version: &str) -> Option<OffsetDateTime> {
+        self.times.get(name)?.get(version).copied()
+    }
+}
+
+fn count(report: &Report, level: Level) -> usize {
+    report.diagnostics.iter().filter(|d| d.level == level).count()
+}
+
+/// `file:line:column` as far as known.
+fn location(label: &palisade_policy::Label) -> String {
+    match (label.line, label.column) {
+        (Some(line), Some(column)) => format!("{}:{line}:{column}", label.file),
+        (Some(line), None) => format!("{}:{line}", label.file),
+        _ => label.file.clone(),
+    }
+}
+
+fn render_table(out: &mut impl Write, report: &Report, config: &Config) -> std::io::Result<()> {
+    let color = crate::render::color();
+    let paint = |text: &str, code: &str| {
+        if color {
+            format!("\x1b[{code}m{text}\x1b[0m")
+        } else {
+            text.to_string()
+        }
+    };
+    for diagnostic in &report.diagnostics {
+        let level = match diagnostic.level {
+            Level::Error => paint("error", "1;31"),
+            Level::Warning => paint("warning", "33"),
+            Level::Note => paint("note", "2"),
+        };
+        let primary = diagnostic
+            .labels
+            .first()
+            .map_or_else(|| "palisade".to_string(), location);
+        writeln!(out, "{primary}: {level}[{}]: {}", diagnostic.code, diagnostic.message)?;
+        for label in diagnostic.labels.iter().skip(1) {
+            writeln!(out, "  see: {}", location(label))?;
+        }
+        for path in diagnostic.paths.iter().take(3) {
+            writeln!(out, "  via: {path}")?;
+        }
+        if diagnostic.paths.len() > 3 {
+            writeln!(out, "  via: … and {} more paths", diagnostic.paths.len() - 3)?;
+        }
+        if let Some(help) = &diagnostic.help {
+            writeln!(out, "  help: {help}")?;
+        }
+    }
+    if !report.install_scripts.is_empty() {
+        writeln!(out)?;
+        writeln!(out, "Install scripts that would run on install:")?;
+        for entry in &report.install_scripts {
+            let status = match &entry.allowed_by {
+                Some(spec) => format!("allowed by \"{spec}\""),
+                None => paint("not allowed", "31"),
+            };
+            writeln!(out, "  {}  ({status})", entry.package)?;
+            if entry.scripts.is_empty() {
+                writeln!(
+                    out,
+                    "    (recorded in {}; install the tree to see the commands)",
+                    entry.lockfile
+                )?;
+            }
+            for (name, command) in &entry.scripts {
+                writeln!(out, "    {name}: {command}")?;
+            }
+        }
+    }
+    writeln!(out)?;
+    let policy = config.file.as_deref().unwrap_or("the default policy");
+    let errors = count(report, Level::Error);
+    let warnings = count(report, Level::Warning);
+    let verdict = if errors > 0 {
+        paint("FAILED", "1;31")
+    } else {
+        paint("passed", "32")
+    };
+    writeln!(
+        out,
+        "{} checked against {policy}: {}, {}: {verdict}",
+        plural(report.packages_checked, "package"),
+        plural(errors, "error"),
+        plural(warnings, "warning"),
+    )?;
+    Ok(())
+}
+
+fn to_sarif(report: &Report) -> serde_json::Value {
+    // Every code is a rule, so rule indices stay stable between runs.
+    let rules: Vec<sarif::Rule> = palisade_policy::all_codes()
+        .into_iter()
+        .map(|code| sarif::Rule {
+            id: code.code.to_string(),
+            short_description: code.description.to_string(),
+            full_description: format!("{} (palisade check: {})", code.description, code.check),
+            help_uri: None,
+            severity: rule_severity(code.code),
+        })
+        .collect();
+    let mut levels = Vec::new();
+    let findings: Vec<sarif::Finding> = report
+        .diagnostics
+        .iter()
+        .map(|diagnostic| {
+            let label = diagnostic.labels.first();
+            let subject = diagnostic
+                .package
+                .as_ref()
+                .map_or_else(|| diagnostic.message.clone(), ToString::to_string);
+            levels.push(diagnostic.level);
+            let mut message = diagnostic.message.clone();
+            if let Some(path) = diagnostic.paths.first() {
+                message.push_str(&format!(" (via {path})"));
+            }
+            if let Some(help) = &diagnostic.help {
+                message.push_str(&format!(". Help: {help}"));
+            }
+            sarif::Finding {
+                rule_id: diagnostic.code.to_string(),
+                severity: diagnostic.severity,
+                message,
+                uri: label.map_or_else(|| ".".to_string(), |l| relative_uri(&l.file)),
+                line: label.and_then(|l| l.line),
+                fingerprint: format!("{}:{subject}", diagnostic.code),
+            }
+        })
+        .collect();
+    let mut document = sarif::document(&rules, &findings);
+    // The shared renderer derives the level from the severity; a check
+    // decides it from policy (a high vulnerability under `fail-on = "critical"`
+    // is a warning), so the diagnostic's own level wins.
+    if let Some(results) = document["runs"][0]["results"].as_array_mut() {
+        for (result, level) in results.iter_mut().zip(levels) {
+            result["level"] = serde_json::json!(match level {
+                Level::Error => "error",
+                Level::Warning => "warning",
+                Level::Note => "note",
+            });
+        }
+    }
+    document
+}
+
+/// GitHub code scanning resolves `uri` against the repository root: make
+/// absolute paths under the working directory relative.
+fn relative_uri(file: &str) -> String {
+    relative_to_cwd(Path::new(file))
+        .to_string_lossy()
+        .trim_start_matches("./")
+        .replace('\\', "/")
+}
+
+fn rule_severity(code: &str) -> Severity {
+    match code {
+        "advisory-malicious" => Severity::Critical,
+        "advisory-vulnerable"
+        | "source-not-allowed"
+        | "source-git"
+        | "source-tarball"
+        | "install-script-not-allowed"
+        | "package-denied"
+        | "lockfile-missing" => Severity::High,
+        "advisory-ignored" | "advisory-ignore-unused" | "release-age-unchecked" => Severity::Low,
+        _ => Severity::Moderate,
+    }
+}
+
+/// `path` relative to the working directory when it is under it, so messages
+/// and SARIF locations read like what the user typed.
+fn relative_to_cwd(path: &Path) -> PathBuf {
+    std::env::current_dir()
+        .ok()
+        .and_then(|cwd| path.strip_prefix(cwd).ok().map(Path::to_path_buf))
+        .filter(|relative| !relative.as_os_str().is_empty())
+        .unwrap_or_else(|| path.to_path_buf())
+}
+
+fn plural(count: usize, noun: &str) -> String {
+    if count == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{count} {noun}s")
+    }
+}
