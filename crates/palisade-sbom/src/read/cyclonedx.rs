@@ -127,10 +127,16 @@ fn package_of(component: &Value) -> Identified {
     // The purl is the identity when there is one; name/group/version only without it.
     let (name, version, qualifiers) = match text("purl") {
         Some(purl_text) => match purl::parse(purl_text) {
-            Some(parsed) if parsed.purl_type == "npm" => match parsed.version.clone() {
-                Some(version) => (parsed.npm_name(), version, parsed.qualifiers),
-                None => return Identified::Unusable(format!("component `{label}`: purl `{purl_text}` has no version")),
-            },
+            // A purl without a version (a local or linked package) keeps the component's
+            // version, or none: the package is still there, only unversioned.
+            Some(parsed) if parsed.purl_type == "npm" => {
+                let version = parsed
+                    .version
+                    .clone()
+                    .or(text("version").map(str::to_owned))
+                    .unwrap_or_default();
+                (parsed.npm_name(), version, parsed.qualifiers)
+            }
             Some(_) => return Identified::Other,
             None => return Identified::Unusable(format!("component `{label}`: `{purl_text}` is not a package URL")),
         },

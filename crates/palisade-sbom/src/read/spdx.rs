@@ -92,15 +92,9 @@ pub(super) fn read(document: &Value, inventory: &mut Inventory) -> Result<usize,
             Some(text) => match purl::parse(text) {
                 Some(parsed) if parsed.purl_type == "npm" => {
                     vcs = parsed.qualifiers.contains_key("vcs_url");
-                    match parsed.version.clone().or_else(|| field(package, "versionInfo")) {
-                        Some(version) => (parsed.npm_name(), version),
-                        None => {
-                            inventory
-                                .warnings
-                                .push(Warning::new(format!("package `{label}`: purl `{text}` has no version")));
-                            continue;
-                        }
-                    }
+                    // No version (a local or linked package): still a package, unversioned.
+                    let version = parsed.version.clone().or_else(|| field(package, "versionInfo"));
+                    (parsed.npm_name(), version.unwrap_or_default())
                 }
                 Some(_) => {
                     non_npm += 1;
