@@ -42,6 +42,8 @@ pub const ACCEPT_FULL: &str = "application/json";
 /// `Accept` for abbreviated packuments, exactly as npm sends it
 /// (<https://github.com/npm/registry/blob/main/docs/responses/package-metadata.md>).
 pub const ACCEPT_ABBREVIATED: &str = "application/vnd.npm.install-v1+json; q=1.0, application/json; q=0.8";
+/// Redirects followed per request.
+const MAX_REDIRECTS: usize = 5;
 /// Longest wait between retries.
 const MAX_BACKOFF: Duration = Duration::from_secs(8);
 /// Cache key "accept" for tarballs (not sent).
@@ -232,8 +234,19 @@ impl RegistryClientBuilder {
             .user_agent(self.user_agent)
             .connect_timeout(self.connect_timeout)
             .timeout(self.timeout)
-            // reqwest drops `Authorization` on redirects to another host.
-            .redirect(reqwest::redirect::Policy::limited(5))
+            // reqwest drops `Authorization` on redirects to another host or
+            // port; we also refuse https → http, which would send it in clear.
+            .redirect(reqwest::redirect::Policy::custom(|attempt| {
+                let downgrade = attempt.url().scheme() == "http"
+                    && attempt.previous().iter().any(|previous| previous.scheme() == "https");
+                if downgrade {
+                    attempt.error("refused a redirect from https to http")
+                } else if attempt.previous().len() > MAX_REDIRECTS {
+                    attempt.error("too many redirects")
+                } else {
+                    attempt.follow()
+                }
+            }))
             .build()
             .map_err(|error| RegistryError::Transport {
                 action: "create the HTTP client".to_owned(),

@@ -27,7 +27,18 @@
 //!
 //! [`RegistryClient`] is blocking, `Clone + Send + Sync`; share one across
 //! rayon workers. From tokio, call it in `spawn_blocking` (see
-//! [`client`](crate::client) for why).
+//! [`client`] for why).
+//!
+//! # Caching
+//!
+//! With [`RegistryClientBuilder::cache_dir`], documents are cached by URL
+//! and `Accept` and revalidated with `If-None-Match`/`If-Modified-Since`;
+//! tarballs fetched with an integrity are cached by that integrity, so a hit
+//! does not depend on the URL, and are rechecked on every read.
+//! [`RegistryClientBuilder::npm_cache_dir`] adds npm's own `_cacache` as a
+//! read-only source of tarballs. [`RegistryClientBuilder::offline`] serves
+//! only from these; [`RegistryClientBuilder::stale_if_error`] serves a cached
+//! document when the registry is down ([`Fetched::stale`]).
 //!
 //! # Secrets
 //!

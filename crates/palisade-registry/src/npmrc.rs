@@ -453,13 +453,31 @@ impl NpmrcConfig {
 
     /// The credentials to send with a request to `url`: those of the
     /// longest nerf-darted prefix of `url` that has any.
+    ///
+    /// Nerf darts ignore the scheme, so npm would also send a token for
+    /// `//host/` to `http://host/…` (a tarball URL in a packument is
+    /// outside data). We send credentials over plain http only when a
+    /// configured registry on that host and port is itself http.
     pub fn auth_for(&self, url: &Url) -> Option<Auth> {
         let target = nerf_dart_of_request(url)?;
+        if url.scheme() != "https" && !self.plain_http_registry(url) {
+            return None;
+        }
         self.credentials
             .iter()
             .filter(|(prefix, credentials)| target.starts_with(prefix.as_str()) && !credentials.is_empty())
             .max_by_key(|(prefix, _)| prefix.len())
             .and_then(|(_, credentials)| credentials.to_auth())
+    }
+
+    fn plain_http_registry(&self, url: &Url) -> bool {
+        std::iter::once(&self.registry)
+            .chain(self.scoped.values())
+            .any(|registry| {
+                registry.scheme() == "http"
+                    && registry.host_str() == url.host_str()
+                    && registry.port_or_known_default() == url.port_or_known_default()
+            })
     }
 
     /// Whether `always-auth` is set (globally or for the prefix of `url`).

@@ -539,3 +539,26 @@ fn stale_if_error_serves_the_cached_copy_when_the_registry_fails() {
     // Nothing cached: the failure stands.
     assert!(lenient.packument("left-pad").is_err());
 }
+
+#[test]
+fn redirects_to_another_host_drop_credentials() {
+    let target = registry_server();
+    let target_url = target.url("/is-number");
+    let origin = Server::start(move |_, _| Response::new(302, "").header("Location", &target_url));
+    let npmrc = NpmrcConfig::parse(
+        &format!(
+            "registry={}\n//127.0.0.1:{}/:_authToken={TOKEN}\n",
+            origin.url("/"),
+            origin.port
+        ),
+        &|_: &str| None,
+    )
+    .expect("npmrc");
+    let client = RegistryClient::builder().npmrc(npmrc).build().expect("client");
+    assert_eq!(client.packument("is-number").expect("followed").name, "is-number");
+    assert_eq!(
+        origin.requests()[0].header("authorization"),
+        Some(format!("Bearer {TOKEN}").as_str())
+    );
+    assert_eq!(target.requests()[0].header("authorization"), None);
+}

@@ -236,3 +236,23 @@ fn extra_certificate_authorities() {
         assert!(error.to_string().contains("bad.pem"), "{error}");
     }
 }
+
+#[test]
+fn credentials_are_not_sent_in_clear_to_an_https_registry_host() {
+    let text = "registry=https://registry.example.com/\n//registry.example.com/:_authToken=tok\n\
+                @local:registry=http://127.0.0.1:4873/\n//127.0.0.1:4873/:_authToken=local\n";
+    let config = NpmrcConfig::parse(text, &env(&[])).expect("parse");
+    assert!(config
+        .auth_for(&url("https://registry.example.com/x/-/x-1.0.0.tgz"))
+        .is_some());
+    // A packument could name an http tarball URL on the same host.
+    assert_eq!(
+        config.auth_for(&url("http://registry.example.com/x/-/x-1.0.0.tgz")),
+        None
+    );
+    // A registry configured as http (a local firewall) gets its token.
+    assert_eq!(
+        config.auth_for(&url("http://127.0.0.1:4873/@local%2fx")),
+        Some(Auth::Bearer(Secret::new("local")))
+    );
+}
