@@ -431,6 +431,18 @@ impl RegistryClient {
         None
     }
 
+    /// `GET <registry>/-/ping` (what `npm ping` does): `Ok` when the
+    /// default registry answers 2xx. Never cached; an error offline.
+    pub fn ping(&self) -> Result<(), RegistryError> {
+        let url = join(self.registry_url(), "-/ping")?;
+        let action = "ping the registry";
+        if self.inner.offline {
+            return Err(self.offline_miss(&url, action));
+        }
+        self.request(&url, ACCEPT_FULL, self.inner.max_document_size, action, None)
+            .map(|_| ())
+    }
+
     /// The default registry's signing keys (`/-/npm/v1/keys`).
     pub fn signing_keys(&self) -> Result<SigningKeys, RegistryError> {
         self.signing_keys_of(self.registry_url())

@@ -495,6 +495,24 @@ mod tests {
     }
 
     #[test]
+    fn abbreviated_document_shape() {
+        // The corgi shape npmjs serves for `application/vnd.npm.install-v1+json`:
+        // top-level `modified`, no `time`, `hasInstallScript` instead of `scripts`.
+        let json = r#"{"name":"esbuild","modified":"2024-05-01T10:00:00.123Z","dist-tags":{"latest":"0.21.0"},
+            "versions":{"0.21.0":{"name":"esbuild","version":"0.21.0","hasInstallScript":true,
+            "bin":{"esbuild":"bin/esbuild"},"optionalDependencies":{"@esbuild/linux-x64":"0.21.0"},
+            "dist":{"integrity":"sha512-AA==","shasum":"00","tarball":"https://r/esbuild/-/esbuild-0.21.0.tgz",
+                    "fileCount":9,"unpackedSize":12345}}}}"#;
+        let packument: Packument = serde_json::from_str(json).expect("corgi parses");
+        assert!(packument.modified.is_some());
+        assert!(packument.time.is_empty());
+        let version = packument.latest().expect("latest");
+        assert!(version.runs_install_scripts());
+        assert_eq!(version.optional_dependencies.len(), 1);
+        assert_eq!(version.dist.file_count, Some(9));
+    }
+
+    #[test]
     fn lenient_fields() {
         let json = r#"{
             "name": "x", "dist-tags": {"latest": "1.0.0", "bad": 3},

@@ -37,6 +37,7 @@ fn registry_server() -> Server {
         "/-/npm/v1/keys" => Response::json(fixture("keys.json")),
         "/-/npm/v1/attestations/gundam-visor@1.0.1" => Response::json(fixture("attestations.gundam-visor@1.0.1.json")),
         "/not-json" => Response::json("<html>oops</html>"),
+        "/-/ping" => Response::json("{}"),
         "/private-thing" => Response::new(401, "{\"error\":\"unauthorized\"}"),
         _ => Response::new(404, "{\"error\":\"Not found\"}"),
     })
@@ -102,6 +103,18 @@ fn scoped_names_are_escaped() {
         client.packument("../etc/passwd"),
         Err(RegistryError::InvalidPackageName { .. })
     ));
+}
+
+#[test]
+fn ping() {
+    let server = registry_server();
+    assert!(builder(&server).build().expect("client").ping().is_ok());
+    let down = RegistryClient::builder()
+        .registry(format!("http://127.0.0.1:{}/", closed_port()))
+        .max_retries(0)
+        .build()
+        .expect("client");
+    assert!(down.ping().is_err());
 }
 
 #[test]
