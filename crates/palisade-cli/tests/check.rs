@@ -389,3 +389,71 @@ fn a_configured_cooldown_without_registry_data_is_a_visible_warning() {
         "release age not checked: no registry data (minimum is 3d)"
     );
 }
+
+/// A loopback registry serving one packument for every request, until the test ends.
+fn serve_packument(body: String) -> String {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind loopback");
+    let address = listener.local_addr().expect("local address");
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            let mut request = [0u8; 8192];
+            let _ = stream.read(&mut request);
+            let header = format!(
+                "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                body.len()
+            );
+            let _ = stream.write_all(header.as_bytes());
+            let _ = stream.write_all(body.as_bytes());
+        }
+    });
+    format!("http://{address}/")
+}
+
+#[test]
+fn release_age_uses_registry_publish_times() {
+    use time::format_description::well_known::Rfc3339;
+    let home = tempfile::tempdir().expect("temp dir");
+    let project = clean_project(Some("[release-age]\nminimum = \"3d\"\n"));
+    let published = (time::OffsetDateTime::now_utc() - time::Duration::hours(5))
+        .format(&Rfc3339)
+        .expect("formattable");
+    let packument = serde_json::json!({
+        "name": "is-number",
+        "dist-tags": {"latest": "7.0.0"},
+        "versions": {"7.0.0": {"name": "is-number", "version": "7.0.0",
+            "dist": {"tarball": "http://127.0.0.1/is-number-7.0.0.tgz"}}},
+        "time": {"created": published, "modified": published, "7.0.0": published},
+    });
+    let registry = serve_packument(packument.to_string());
+    std::fs::write(project.path().join(".npmrc"), format!("registry={registry}\n")).expect("write");
+    let output = Command::new(env!("CARGO_BIN_EXE_palisade"))
+        .args(["check", "--format", "json"])
+        .current_dir(project.path())
+        .env("PALISADE_HOME", home.path())
+        .env("HOME", home.path())
+        .env_remove("npm_config_registry")
+        .env_remove("NPM_CONFIG_REGISTRY")
+        .env_remove("npm_config_userconfig")
+        .env_remove("NPM_CONFIG_USERCONFIG")
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("the palisade binary runs");
+    assert_eq!(output.status.code(), Some(1), "{}{}", stdout(&output), stderr(&output));
+    let report = json(&output);
+    assert_eq!(codes(&report), vec!["release-too-new"]);
+    assert_eq!(
+        report["diagnostics"][0]["message"],
+        "is-number@7.0.0 was published 5h ago, less than the 3d cooldown"
+    );
+
+    // Excluded packages are not looked up and pass.
+    std::fs::write(
+        project.path().join("palisade.toml"),
+        "[release-age]\nminimum = \"3d\"\nexclude = [\"is-number\"]\n",
+    )
+    .expect("write");
+    let output = palisade(project.path(), home.path(), &["check", "--format", "json"]);
+    assert_eq!(output.status.code(), Some(0), "{}{}", stdout(&output), stderr(&output));
+}

@@ -50,7 +50,7 @@ pub(crate) fn check(config: &Config, input: &Input<'_>, out: &mut Vec<Diagnostic
                     duration::display(minimum)
                 ),
             )
-            .help("run `palisade check --online` where the registry is reachable")
+            .help("publish times come from the npm registry: run the check where it is reachable (not offline)")
             .label(config_label()),
         );
         return;

@@ -94,7 +94,7 @@ pub fn run(args: &CheckArgs, home: &Path) -> Result<Outcome, CliError> {
         );
     }
     let installed_scripts = palisade_policy::install_scripts::read_installed(&inventories);
-    let publish_times = publish_times(args, &config);
+    let publish_times = publish_times(args, &config, &project_dir, home, &inventories);
 
     let project = project_dir.display().to_string();
     let input = Input {
@@ -172,11 +172,74 @@ fn load_config(args: &CheckArgs, project_dir: &Path) -> Result<Config, CliError>
     }
 }
 
-/// Publish times for `[release-age]`. Wiring to the registry client is not
-/// done yet: until it is, a configured cooldown is reported as unchecked
-/// (a visible warning), never silently passed.
-fn publish_times(_args: &CheckArgs, _config: &Config) -> Option<RegistryTimes> {
-    None
+/// How many packuments are fetched at once.
+const FETCH_THREADS: usize = 16;
+
+/// Publish times for `[release-age]`, from the packuments' `time` maps, fetched
+/// from the registry the project's .npmrc names (what npm installs from),
+/// through the disk cache. `None` (reported as "release age not checked", a
+/// visible warning) when no cooldown is configured, with `--offline`, or
+/// when no client can be built; packages whose packument cannot be fetched
+/// are listed as unchecked by the check.
+fn publish_times(
+    args: &CheckArgs,
+    config: &Config,
+    project_dir: &Path,
+    home: &Path,
+    inventories: &[Inventory],
+) -> Option<RegistryTimes> {
+    config.release_age.minimum?;
+    if args.offline {
+        return None;
+    }
+    let client = match palisade_registry::client_for_project(project_dir, home, None) {
+        Ok(client) => client,
+        Err(error) => {
+            eprintln!("warning: release age not checked: cannot use the registry: {error}");
+            return None;
+        }
+    };
+    let mut names: Vec<&str> = inventories
+        .iter()
+        .flat_map(|i| i.packages.iter().chain(&i.tooling))
+        .filter(|p| p.source == palisade_core::SourceKind::Registry)
+        .filter(|p| {
+            !config
+                .release_age
+                .exclude
+                .iter()
+                .any(|s| s.matches(&p.name, &p.version))
+        })
+        .map(|p| p.name.as_str())
+        .collect();
+    names.sort_unstable();
+    names.dedup();
+    if names.is_empty() {
+        return Some(RegistryTimes { times: BTreeMap::new() });
+    }
+    tracing::info!(
+        "fetching publish times of {} packages from {}",
+        names.len(),
+        client.registry_url()
+    );
+    let fetch = || {
+        use rayon::prelude::*;
+        names
+            .par_iter()
+            .filter_map(|name| match client.packument(name) {
+                Ok(packument) => Some((name.to_string(), packument.time)),
+                Err(error) => {
+                    tracing::warn!("no publish times for {name}: {error}");
+                    None
+                }
+            })
+            .collect::<BTreeMap<_, _>>()
+    };
+    let times = match rayon::ThreadPoolBuilder::new().num_threads(FETCH_THREADS).build() {
+        Ok(pool) => pool.install(fetch),
+        Err(_) => fetch(),
+    };
+    Some(RegistryTimes { times })
 }
 
 /// Publish times fetched from the registry, by name then version.
