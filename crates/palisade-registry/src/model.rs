@@ -65,6 +65,30 @@ impl Packument {
     pub fn published_at(&self, version: &str) -> Option<OffsetDateTime> {
         self.time.get(version).copied()
     }
+
+    /// A version by exact version or by dist-tag (`latest`, `next`): what
+    /// `palisade scan name@x` asks for. Ranges are the caller's business.
+    pub fn version_or_tag(&self, version_or_tag: &str) -> Option<&VersionManifest> {
+        self.versions.get(version_or_tag).or_else(|| {
+            self.dist_tags
+                .get(version_or_tag)
+                .and_then(|version| self.versions.get(version))
+        })
+    }
+
+    /// The version published most recently before `version` (by `time`),
+    /// for comparing a release with its predecessor. `None` when `time` is
+    /// missing (abbreviated documents) or nothing came before.
+    pub fn previous_published(&self, version: &str) -> Option<&VersionManifest> {
+        let published = self.published_at(version)?;
+        self.versions
+            .keys()
+            .filter(|other| other.as_str() != version)
+            .filter_map(|other| self.published_at(other).map(|time| (time, other)))
+            .filter(|(time, _)| *time < published)
+            .max()
+            .and_then(|(_, other)| self.versions.get(other))
+    }
 }
 
 /// One version of a package: its `package.json` as the registry serves it,

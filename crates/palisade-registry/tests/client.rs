@@ -76,6 +76,16 @@ fn full_and_abbreviated_packuments() {
     let published = full.published_at("7.0.0").expect("time parsed");
     assert_eq!(published.unix_timestamp(), 1_709_051_233);
 
+    assert_eq!(full.version_or_tag("latest").map(|v| v.version.as_str()), Some("7.0.0"));
+    assert_eq!(full.version_or_tag("6.0.0").map(|v| v.version.as_str()), Some("6.0.0"));
+    assert!(full.version_or_tag("9.9.9").is_none());
+    // The mirror's own times: 7.0.0 (2024-02-27) is the earliest, then 3.0.0, then 4.0.0.
+    assert!(full.previous_published("7.0.0").is_none());
+    assert_eq!(
+        full.previous_published("4.0.0").map(|v| v.version.as_str()),
+        Some("3.0.0")
+    );
+
     let abbreviated = client
         .abbreviated_packument("is-number")
         .expect("abbreviated packument");
