@@ -229,6 +229,11 @@ pub struct CheckArgs {
     #[arg(long)]
     pub offline: bool,
 
+    /// A lockfile to compare with (e.g. the base branch's): packages not in it are listed as
+    /// new. Policy still applies to every package, old or new.
+    #[arg(long, value_name = "FILE")]
+    pub base_lockfile: Option<PathBuf>,
+
     /// Exit 0/1 as usual even when a lockfile was only partly understood (warnings are still printed).
     #[arg(long)]
     pub allow_partial: bool,

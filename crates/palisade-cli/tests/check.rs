@@ -457,3 +457,28 @@ fn release_age_uses_registry_publish_times() {
     let output = palisade(project.path(), home.path(), &["check", "--format", "json"]);
     assert_eq!(output.status.code(), Some(0), "{}{}", stdout(&output), stderr(&output));
 }
+
+#[test]
+fn base_lockfile_lists_what_is_new() {
+    let home = tempfile::tempdir().expect("temp dir");
+    let project = clean_project(Some(""));
+    let base = project.path().join("base.json");
+    std::fs::write(
+        &base,
+        r#"{"name": "clean", "version": "1.0.0", "lockfileVersion": 3, "requires": true,
+            "packages": {"": {"name": "clean", "version": "1.0.0"}}}"#,
+    )
+    .expect("write");
+    let output = palisade(
+        project.path(),
+        home.path(),
+        &["check", "--format", "json", "--base-lockfile", "base.json"],
+    );
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert_eq!(
+        json(&output)["new_packages"],
+        serde_json::json!([{"name": "is-number", "version": "7.0.0"}])
+    );
+    let output = palisade(project.path(), home.path(), &["check", "--base-lockfile", "base.json"]);
+    assert!(stdout(&output).contains("New since the base lockfile: 1 package\n  is-number@7.0.0\n"));
+}

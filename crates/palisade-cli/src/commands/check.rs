@@ -29,6 +29,9 @@ struct CheckReport<'a> {
     install_scripts: &'a [palisade_policy::InstallScript],
     lockfiles: Vec<LockfileRef<'a>>,
     lockfile_warnings: Vec<&'a palisade_core::Warning>,
+    /// With `--base-lockfile`: packages the base lockfile does not have.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    new_packages: Option<&'a [PackageId]>,
 }
 
 #[derive(Serialize)]
@@ -107,6 +110,10 @@ pub fn run(args: &CheckArgs, home: &Path) -> Result<Outcome, CliError> {
         now: OffsetDateTime::now_utc(),
     };
     let report = palisade_policy::check(&config, &input);
+    let new_packages = match &args.base_lockfile {
+        Some(base) => Some(new_since(base, &inventories)?),
+        None => None,
+    };
 
     let mut out = stdout();
     match args.format {
@@ -127,6 +134,7 @@ pub fn run(args: &CheckArgs, home: &Path) -> Result<Outcome, CliError> {
                     })
                     .collect(),
                 lockfile_warnings: inventories.iter().flat_map(|i| &i.warnings).collect(),
+                new_packages: new_packages.as_deref(),
             };
             serde_json::to_writer_pretty(&mut out, &document).map_err(CliError::internal)?;
             writeln!(out).map_err(CliError::internal)?;
@@ -135,7 +143,9 @@ pub fn run(args: &CheckArgs, home: &Path) -> Result<Outcome, CliError> {
             serde_json::to_writer_pretty(&mut out, &to_sarif(&report)).map_err(CliError::internal)?;
             writeln!(out).map_err(CliError::internal)?;
         }
-        ReportFormat::Table => render_table(&mut out, &report, &config).map_err(CliError::internal)?,
+        ReportFormat::Table => {
+            render_table(&mut out, &report, &config, new_packages.as_deref()).map_err(CliError::internal)?
+        }
     }
     out.flush().map_err(CliError::internal)?;
 
@@ -266,7 +276,12 @@ fn location(label: &palisade_policy::Label) -> String {
     }
 }
 
-fn render_table(out: &mut impl Write, report: &Report, config: &Config) -> std::io::Result<()> {
+fn render_table(
+    out: &mut impl Write,
+    report: &Report,
+    config: &Config,
+    new_packages: Option<&[PackageId]>,
+) -> std::io::Result<()> {
     let color = crate::render::color();
     let paint = |text: &str, code: &str| {
         if color {
@@ -318,6 +333,17 @@ fn render_table(out: &mut impl Write, report: &Report, config: &Config) -> std::
             for (name, command) in &entry.scripts {
                 writeln!(out, "    {name}: {command}")?;
             }
+        }
+    }
+    if let Some(new_packages) = new_packages {
+        writeln!(out)?;
+        writeln!(
+            out,
+            "New since the base lockfile: {}",
+            plural(new_packages.len(), "package")
+        )?;
+        for package in new_packages {
+            writeln!(out, "  {package}")?;
         }
     }
     writeln!(out)?;
@@ -435,4 +461,24 @@ fn plural(count: usize, noun: &str) -> String {
     } else {
         format!("{count} {noun}s")
     }
+}
+
+/// Packages of `inventories` (name@version) that the base lockfile lacks,
+/// sorted. An upgrade counts as new: the new version is new code.
+fn new_since(base: &Path, inventories: &[Inventory]) -> Result<Vec<PackageId>, CliError> {
+    let base = palisade_lockfile::extract_file(base).map_err(|error| {
+        CliError::input(error)
+            .with_hint("--base-lockfile takes a lockfile, e.g. `git show main:package-lock.json > base.json`")
+    })?;
+    let known: std::collections::BTreeSet<PackageId> =
+        base.packages.iter().chain(&base.tooling).map(|p| p.id()).collect();
+    let mut new: Vec<PackageId> = inventories
+        .iter()
+        .flat_map(|i| i.packages.iter().chain(&i.tooling))
+        .map(|p| p.id())
+        .filter(|id| !known.contains(id))
+        .collect();
+    new.sort();
+    new.dedup();
+    Ok(new)
 }
