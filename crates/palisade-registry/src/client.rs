@@ -230,6 +230,25 @@ impl RegistryClientBuilder {
         for certificate in load_certificates(&npmrc)? {
             http = http.add_root_certificate(certificate);
         }
+        for scheme in ["https", "http"] {
+            if let Some(proxy) = npmrc.proxy_for_scheme(scheme) {
+                let made = if scheme == "https" {
+                    reqwest::Proxy::https(proxy.expose())
+                } else {
+                    reqwest::Proxy::http(proxy.expose())
+                };
+                let proxy = made.map_err(|error| RegistryError::Config {
+                    source_name: ".npmrc".to_owned(),
+                    message: format!(
+                        "proxy `{}` is not a valid URL ({})",
+                        crate::error::redact_url_str(proxy.expose()),
+                        error.without_url()
+                    ),
+                })?;
+                let no_proxy = npmrc.noproxy().and_then(reqwest::NoProxy::from_string);
+                http = http.proxy(proxy.no_proxy(no_proxy));
+            }
+        }
         let http = http
             .user_agent(self.user_agent)
             .connect_timeout(self.connect_timeout)

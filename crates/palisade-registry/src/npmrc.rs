@@ -44,6 +44,11 @@
 //!   roots stay trusted. A missing `cafile` is an error, as in npm; a missing
 //!   file named by an environment variable is skipped.
 //!
+//! - **Proxies**: `https-proxy` for https requests (falling back to
+//!   `proxy`), `proxy` for http requests, `noproxy` (comma-separated hosts or
+//!   domains that bypass them). Without these, reqwest's usual
+//!   `HTTPS_PROXY`/`HTTP_PROXY`/`NO_PROXY` environment variables apply.
+//!
 //! Secrets are held in [`Secret`], whose `Debug` and `Display` are redacted.
 
 use std::collections::BTreeMap;
@@ -174,6 +179,10 @@ pub struct NpmrcConfig {
     files: Vec<PathBuf>,
     ca_files: Vec<CaFile>,
     ca_pems: Vec<String>,
+    /// Proxy URLs may carry credentials: kept as secrets.
+    proxy: Option<Secret>,
+    https_proxy: Option<Secret>,
+    noproxy: Option<String>,
 }
 
 /// A file of PEM certificates to trust.
@@ -205,6 +214,21 @@ impl fmt::Debug for NpmrcConfig {
             .field("files", &self.files)
             .field("ca_files", &self.ca_files)
             .field("ca_pems", &self.ca_pems.len())
+            .field(
+                "proxy",
+                &self
+                    .proxy
+                    .as_ref()
+                    .map(|proxy| crate::error::redact_url_str(proxy.expose())),
+            )
+            .field(
+                "https_proxy",
+                &self
+                    .https_proxy
+                    .as_ref()
+                    .map(|proxy| crate::error::redact_url_str(proxy.expose())),
+            )
+            .field("noproxy", &self.noproxy)
             .finish()
     }
 }
@@ -220,6 +244,9 @@ impl Default for NpmrcConfig {
             files: Vec::new(),
             ca_files: Vec::new(),
             ca_pems: Vec::new(),
+            proxy: None,
+            https_proxy: None,
+            noproxy: None,
         }
     }
 }
@@ -400,6 +427,24 @@ impl NpmrcConfig {
             });
             return Ok(());
         }
+        match key {
+            "proxy" | "https-proxy" => {
+                // `proxy=false` / empty turns a lower-precedence setting off.
+                let value = value.trim();
+                let setting = (!value.is_empty() && value != "false" && value != "null").then(|| Secret::new(value));
+                if key == "proxy" {
+                    self.proxy = setting;
+                } else {
+                    self.https_proxy = setting;
+                }
+                return Ok(());
+            }
+            "noproxy" | "no-proxy" => {
+                self.noproxy = Some(value.trim().to_owned()).filter(|value| !value.is_empty());
+                return Ok(());
+            }
+            _ => {}
+        }
         if key == "ca" || key == "ca[]" {
             // npm writes newlines in `ca` values as `\n`.
             if value.contains("BEGIN CERTIFICATE") {
@@ -502,6 +547,21 @@ impl NpmrcConfig {
     /// Extra CA certificates given inline (`ca=`), PEM.
     pub fn ca_pems(&self) -> &[String] {
         &self.ca_pems
+    }
+
+    /// The proxy for requests to `url` (`https-proxy` or `proxy`), if set.
+    /// It may contain credentials: do not show it (use
+    /// [`crate::error::redact_url_str`]).
+    pub fn proxy_for_scheme(&self, scheme: &str) -> Option<&Secret> {
+        match scheme {
+            "https" => self.https_proxy.as_ref().or(self.proxy.as_ref()),
+            _ => self.proxy.as_ref(),
+        }
+    }
+
+    /// The `noproxy` list, as written.
+    pub fn noproxy(&self) -> Option<&str> {
+        self.noproxy.as_deref()
     }
 
     /// Trust the PEM certificates in `path` too.

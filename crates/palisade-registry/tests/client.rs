@@ -585,3 +585,53 @@ fn redirects_to_another_host_drop_credentials() {
     );
     assert_eq!(target.requests()[0].header("authorization"), None);
 }
+
+#[test]
+fn npmrc_proxy_is_used_and_redacted() {
+    // The "proxy" is the loopback server: an http request through a proxy is
+    // sent to it in absolute form.
+    let proxy = Server::start(|request, _| {
+        if request.path == "http://registry.invalid/is-number" {
+            Response::json(fixture("is-number.full.json"))
+        } else {
+            Response::new(404, "")
+        }
+    });
+    let npmrc = NpmrcConfig::parse(
+        &format!(
+            "registry=http://registry.invalid/\nproxy=http://alice:pr0xypass@127.0.0.1:{}/\n",
+            proxy.port
+        ),
+        &|_: &str| None,
+    )
+    .expect("npmrc");
+    assert!(!format!("{npmrc:?}").contains("pr0xypass"));
+    let client = RegistryClient::builder().npmrc(npmrc).build().expect("client");
+    assert_eq!(
+        client.packument("is-number").expect("through the proxy").name,
+        "is-number"
+    );
+    let request = &proxy.requests()[0];
+    assert_eq!(request.path, "http://registry.invalid/is-number");
+    // Proxy credentials go to the proxy (Proxy-Authorization), from the URL.
+    assert!(request
+        .header("proxy-authorization")
+        .is_some_and(|value| value.starts_with("Basic ")));
+
+    // noproxy bypasses it (here: the host then fails to resolve).
+    let npmrc = NpmrcConfig::parse(
+        &format!(
+            "registry=http://registry.invalid/\nproxy=http://127.0.0.1:{}/\nnoproxy=registry.invalid\n",
+            proxy.port
+        ),
+        &|_: &str| None,
+    )
+    .expect("npmrc");
+    let client = RegistryClient::builder()
+        .npmrc(npmrc)
+        .max_retries(0)
+        .build()
+        .expect("client");
+    assert!(client.packument("is-number").is_err());
+    assert_eq!(proxy.requests().len(), 1);
+}
