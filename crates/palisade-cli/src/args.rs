@@ -89,6 +89,22 @@ pub enum Command {
     #[command(verbatim_doc_comment)]
     Check(CheckArgs),
 
+    /// Verify registry signatures, Sigstore provenance and integrity; catch provenance and
+    /// publisher downgrades.
+    ///
+    /// For every registry package of the inventory: the lockfile integrity against the registry's,
+    /// the registry's ECDSA signature (keys from `/-/npm/v1/keys` or --keys), the Sigstore
+    /// attestations (DSSE, Fulcio chain to the shipped trusted root, Rekor proofs, sha512 subject)
+    /// and downgrades within a major line (missing provenance, new publisher, late old-line
+    /// release). Uses the registry of .npmrc (or --registry) and its disk cache.
+    ///
+    /// Examples:
+    ///   palisade verify                        # the project in the current directory
+    ///   palisade verify --format json --fail-on critical
+    ///   palisade verify --keys keys.json --registry https://registry.npmjs.org/
+    #[command(verbatim_doc_comment)]
+    Verify(VerifyArgs),
+
     /// Write a commented default palisade.toml (every section explained).
     ///
     /// Examples:
@@ -170,6 +186,36 @@ pub struct AuditArgs {
     /// Ignored advisories are listed in the report, never silently dropped.
     #[arg(long, value_name = "ID[=REASON]")]
     pub ignore: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    #[command(flatten)]
+    pub input: InputArgs,
+
+    /// Output format (SARIF is not implemented for verify yet and falls back to JSON).
+    #[arg(long, short = 'f', value_enum, default_value_t = ReportFormat::Table)]
+    pub format: ReportFormat,
+
+    /// Exit 1 when a finding is at or above this severity (invalid signatures are critical).
+    #[arg(long, value_name = "SEVERITY", default_value = "high", value_parser = parse_fail_on)]
+    pub fail_on: Severity,
+
+    /// Registry to fetch packuments, keys and attestations from [default: the .npmrc registry].
+    #[arg(long, value_name = "URL")]
+    pub registry: Option<String>,
+
+    /// Registry signing keys from FILE (`/-/npm/v1/keys` or Sigstore TUF shape) instead of the registry.
+    #[arg(long, value_name = "FILE")]
+    pub keys: Option<PathBuf>,
+
+    /// Sigstore trusted root from FILE instead of the one built in.
+    #[arg(long, value_name = "FILE")]
+    pub trusted_root: Option<PathBuf>,
+
+    /// Use only the disk cache; never contact the registry.
+    #[arg(long)]
+    pub offline: bool,
 }
 
 #[derive(Debug, Args)]

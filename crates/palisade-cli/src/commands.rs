@@ -4,3 +4,4 @@ pub mod db;
 pub mod deps;
 pub mod init;
 pub mod sbom;
+pub mod verify;

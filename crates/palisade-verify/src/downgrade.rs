@@ -110,6 +110,13 @@ fn people<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Vec<Perso
         .collect())
 }
 
+impl Packument {
+    /// `time[version]` as a time, when present and well-formed.
+    pub fn published(&self, version: &str) -> Option<OffsetDateTime> {
+        self.time.get(version).and_then(|text| parse_time(text))
+    }
+}
+
 impl PackumentVersion {
     pub fn has_provenance(&self) -> bool {
         self.dist

@@ -139,6 +139,23 @@ impl Integrity {
             .map(|hash| hash.digest.as_slice())
     }
 
+    /// Whether two integrity strings name the same content: `Some(true)` when they share a
+    /// digest, `Some(false)` when they have an algorithm in common but no digest (a lockfile
+    /// that disagrees with the registry: lockfile injection or a re-published tarball), `None`
+    /// when they have no algorithm in common (e.g. sha1 against sha512).
+    pub fn agrees_with(&self, other: &Integrity) -> Option<bool> {
+        let mut common = false;
+        for mine in &self.hashes {
+            for theirs in other.hashes.iter().filter(|h| h.algorithm == mine.algorithm) {
+                common = true;
+                if theirs.digest == mine.digest {
+                    return Some(true);
+                }
+            }
+        }
+        common.then_some(false)
+    }
+
     /// Check `bytes`: per SRI §3.3.5 only the strongest algorithm counts, and any digest of
     /// that algorithm may match (several are allowed, e.g. during a re-pack).
     pub fn check(&self, bytes: &[u8]) -> IntegrityOutcome {
@@ -225,6 +242,16 @@ mod tests {
             check_integrity(&text, b"b"),
             Ok(IntegrityOutcome::Match { .. })
         ));
+    }
+
+    #[test]
+    fn agreement_between_lockfile_and_registry() {
+        let a = Integrity::parse(&sri(Algorithm::Sha512, b"a")).expect("parses");
+        let b = Integrity::parse(&sri(Algorithm::Sha512, b"b")).expect("parses");
+        let old = Integrity::parse(&sri(Algorithm::Sha1, b"a")).expect("parses");
+        assert_eq!(a.agrees_with(&a), Some(true));
+        assert_eq!(a.agrees_with(&b), Some(false));
+        assert_eq!(a.agrees_with(&old), None);
     }
 
     #[test]
