@@ -99,6 +99,10 @@ pub struct Package {
     /// not "proven to have none": older formats do not say.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub has_install_script: bool,
+    /// Shipped inside its parent's tarball (npm `inBundle`): it has no
+    /// `resolved` or `integrity` of its own; the parent's integrity covers it.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub bundled: bool,
 }
 
 impl Package {
@@ -117,6 +121,7 @@ impl Package {
             line: None,
             dependencies: Vec::new(),
             has_install_script: false,
+            bundled: false,
         }
     }
 
@@ -226,6 +231,7 @@ fn merge_packages(mut packages: Vec<Package>) -> Vec<Package> {
                 last.dev &= package.dev;
                 last.optional &= package.optional;
                 last.has_install_script |= package.has_install_script;
+                last.bundled &= package.bundled;
                 if last.resolved.is_none() {
                     last.resolved = package.resolved;
                 }

@@ -171,6 +171,7 @@ pub(super) struct Node<'a> {
     optional: bool,
     dev_optional: bool,
     has_install_script: bool,
+    in_bundle: bool,
     /// Names of production, optional and peer dependencies.
     dependencies: Vec<Cow<'a, str>>,
     /// Names of dev dependencies (only installed for importers).
@@ -195,6 +196,7 @@ impl<'a> Node<'a> {
             optional: false,
             dev_optional: false,
             has_install_script: false,
+            in_bundle: false,
             dependencies: Vec::new(),
             dev_dependencies: Vec::new(),
             line: None,
@@ -229,6 +231,7 @@ impl<'a> Node<'a> {
             optional: entry.optional,
             dev_optional: entry.dev_optional,
             has_install_script: entry.has_install_script,
+            in_bundle: entry.in_bundle,
             dependencies,
             dev_dependencies: entry.dev_dependencies,
             line,
@@ -654,6 +657,8 @@ fn assemble(display_path: &str, format: String, nodes: &[Node<'_>], globs: &[&st
         package.dev &= dev;
         package.optional &= optional;
         package.has_install_script |= node.has_install_script;
+        // Bundled only if every copy is (one unbundled copy is fetched on its own).
+        package.bundled &= node.in_bundle;
         if package.line.is_none() {
             package.line = node.line;
         }
@@ -781,6 +786,7 @@ fn new_package(node: &Node<'_>, name: &str, version: &str, source: SourceKind) -
     package.source = source;
     package.dev = true;
     package.optional = true;
+    package.bundled = true;
     package.resolved = match node.resolved.as_deref() {
         Some(resolved) => Some(resolved.to_string()),
         None if source == SourceKind::Link => Some(format!("file:{}", node.location)),

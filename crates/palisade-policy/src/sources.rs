@@ -17,8 +17,13 @@ pub(crate) fn check(config: &Config, input: &Input<'_>, out: &mut Vec<Diagnostic
             let finding = match package.source {
                 SourceKind::Registry => {
                     // pnpm and bun leave `resolved` out for the configured
-                    // registry; nothing to compare then.
-                    if let Some(resolved) = &package.resolved {
+                    // registry, and yarn berry writes a locator
+                    // (`name@npm:1.2.3`), not a URL: nothing to compare then.
+                    let url = package
+                        .resolved
+                        .as_ref()
+                        .filter(|r| r.starts_with("https://") || r.starts_with("http://"));
+                    if let Some(resolved) = url {
                         let allowed = registry
                             .allowed
                             .iter()
@@ -41,7 +46,11 @@ pub(crate) fn check(config: &Config, input: &Input<'_>, out: &mut Vec<Diagnostic
                             );
                         }
                     }
-                    if package.integrity.as_deref().is_none_or(str::is_empty) {
+                    // Bundled packages come inside their parent's tarball and
+                    // yarn berry pins content with its own `checksum` (not SRI,
+                    // not read into the inventory): neither lacks a pin.
+                    let pinned_elsewhere = package.bundled || inventory.format.starts_with("yarn-berry");
+                    if !pinned_elsewhere && package.integrity.as_deref().is_none_or(str::is_empty) {
                         out.push(
                             Diagnostic::new(
                                 &diags::INTEGRITY_MISSING,

@@ -124,6 +124,8 @@ struct Case {
     advisories: Vec<AdvisoryMatch>,
     installed_scripts: BTreeMap<PackageId, BTreeMap<String, String>>,
     publish_times: Option<BTreeMap<(String, String), OffsetDateTime>>,
+    /// More package.json files (workspace members), as (importer path, text).
+    members: Vec<(&'static str, &'static str)>,
 }
 
 impl Case {
@@ -135,13 +137,18 @@ impl Case {
             advisories: Vec::new(),
             installed_scripts: BTreeMap::new(),
             publish_times: None,
+            members: Vec::new(),
         }
     }
 
     /// The JSON report restricted to one check's diagnostics.
     fn run(&self, check_name: &str) -> serde_json::Value {
         let config = Config::parse("palisade.toml", self.toml).unwrap_or_else(|error| panic!("{error}"));
-        let manifests = vec![Manifest::parse("package.json", "", self.package_json).expect("valid package.json")];
+        let mut manifests = vec![Manifest::parse("package.json", "", self.package_json).expect("valid package.json")];
+        for (path, text) in &self.members {
+            let file = format!("{path}/package.json");
+            manifests.push(Manifest::parse(&file, path, text).expect("valid package.json"));
+        }
         let advisories = vec![self.advisories.clone(); self.inventories.len()];
         let times = self.publish_times.clone();
         let lookup = move |name: &str, version: &str| {
@@ -406,4 +413,68 @@ fn diagnostic_codes_are_unique_and_stable() {
         );
     }
     insta::assert_json_snapshot!(codes);
+}
+
+#[test]
+fn pinning_checks_workspace_members_against_their_importer() {
+    let lockfile = r#"{
+  "name": "mono",
+  "lockfileVersion": 3,
+  "requires": true,
+  "packages": {
+    "": { "name": "mono", "workspaces": ["packages/*"] },
+    "node_modules/a": { "resolved": "packages/a", "link": true },
+    "node_modules/b": { "resolved": "packages/b", "link": true },
+    "packages/a": { "name": "a", "version": "1.0.0", "dependencies": { "left-pad": "^1.3.0" } },
+    "packages/b": { "name": "b", "version": "1.0.0", "dependencies": { "a": "*" } },
+    "node_modules/left-pad": {
+      "version": "1.3.0",
+      "resolved": "https://registry.npmjs.org/left-pad/-/left-pad-1.3.0.tgz",
+      "integrity": "sha512-CCCC"
+    }
+  }
+}"#;
+    let mut case = Case::new("");
+    case.inventories = vec![extract_str(LockfileKind::Npm, "package-lock.json", lockfile).expect("parses")];
+    case.package_json = r#"{"name": "mono", "workspaces": ["packages/*"]}"#;
+    // `a` asks for a left-pad the lockfile does not have; `b` uses a sibling
+    // through `workspace:`, which is the project's own code.
+    case.members = vec![
+        ("packages/a", r#"{"name": "a", "dependencies": {"left-pad": "^2.0.0"}}"#),
+        ("packages/b", r#"{"name": "b", "dependencies": {"a": "workspace:*"}}"#),
+    ];
+    insta::assert_json_snapshot!(case.run("pinning"));
+}
+
+#[test]
+fn sources_bundled_packages_are_covered_by_their_parent() {
+    let lockfile = r#"{
+  "name": "app",
+  "lockfileVersion": 3,
+  "requires": true,
+  "packages": {
+    "": { "name": "app", "dependencies": { "parent": "^1.0.0" } },
+    "node_modules/parent": {
+      "version": "1.0.0",
+      "resolved": "https://registry.npmjs.org/parent/-/parent-1.0.0.tgz",
+      "integrity": "sha512-EEEE",
+      "bundleDependencies": ["child"]
+    },
+    "node_modules/parent/node_modules/child": { "version": "2.0.0", "inBundle": true }
+  }
+}"#;
+    let mut case = Case::new("");
+    case.inventories = vec![extract_str(LockfileKind::Npm, "package-lock.json", lockfile).expect("parses")];
+    case.package_json = r#"{"dependencies": {"parent": "^1.0.0"}}"#;
+    let report = case.run("sources");
+    assert_eq!(report["diagnostics"], serde_json::json!([]), "{report:#}");
+}
+
+#[test]
+fn install_scripts_from_pnpm_requires_build() {
+    let lockfile = "lockfileVersion: '6.0'\n\ndependencies:\n  esbuild:\n    specifier: ^0.20.0\n    version: 0.20.2\n\npackages:\n\n  /esbuild@0.20.2:\n    resolution: {integrity: sha512-BBBB}\n    engines: {node: '>=12'}\n    hasBin: true\n    requiresBuild: true\n    dev: false\n";
+    let mut case = Case::new("");
+    case.inventories = vec![extract_str(LockfileKind::Pnpm, "pnpm-lock.yaml", lockfile).expect("parses")];
+    case.package_json = r#"{"dependencies": {"esbuild": "^0.20.0"}}"#;
+    insta::assert_json_snapshot!(case.run("install-scripts"));
 }
