@@ -65,9 +65,8 @@ fn project_dir(args: &SbomArgs) -> Option<PathBuf> {
         return Some(parent(first));
     }
     let base = args.input.path.clone().unwrap_or_else(|| PathBuf::from("."));
-    if base.is_file() {
-        Some(parent(&base))
-    } else if base.file_name().is_some_and(|name| name == "node_modules") {
+    // A lockfile or a node_modules directory names the project by its parent.
+    if base.is_file() || base.file_name().is_some_and(|name| name == "node_modules") {
         Some(parent(&base))
     } else {
         Some(base)
