@@ -10,7 +10,7 @@ fn fixture(name: &str) -> Vec<u8> {
         .unwrap_or_else(|error| panic!("reading fixture {name}: {error}"))
 }
 
-/// Parsed once: debug-build crypto is slow, and the point is the bundle parser.
+/// Parsed once: the point is the bundle parser, not re-reading the root.
 fn material() -> &'static (TrustedRoot, RegistryKeys) {
     static MATERIAL: std::sync::OnceLock<(TrustedRoot, RegistryKeys)> = std::sync::OnceLock::new();
     MATERIAL.get_or_init(|| {
@@ -28,7 +28,7 @@ const FILES: &[&str] = &[
 ];
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 48, .. ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: 256, .. ProptestConfig::default() })]
 
     /// Flip bytes anywhere in a real response (JSON structure, base64, DER inside base64).
     #[test]
