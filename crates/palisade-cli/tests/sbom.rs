@@ -335,6 +335,9 @@ fn licenses_flag_reads_installed_package_manifests() {
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
     let with = json(&output.stdout);
     assert_eq!(with["components"][0]["licenses"][0]["expression"], "WTFPL");
+    // An installed tree as input reads its manifests' licenses without the flag.
+    let walked = json(&palisade(home.path(), &["sbom", dir, "--node-modules"]).stdout);
+    assert_eq!(walked["components"][0]["licenses"][0]["expression"], "WTFPL");
     assert_eq!(with["metadata"]["component"]["version"], "0.1.0");
     assert_eq!(
         with["components"][0]["externalReferences"][0]["url"],

@@ -45,11 +45,22 @@ pub fn from_npm_lockfile(lockfile: &Path, inventory: &Inventory) -> BTreeMap<Pac
 pub fn from_node_modules(project_dir: &Path, inventory: &Inventory) -> BTreeMap<PackageId, String> {
     let mut licenses = BTreeMap::new();
     for package in &inventory.packages {
+        // npm and bun record `node_modules/…` install paths; the node_modules
+        // walker records them relative to `node_modules` itself.
+        let walked = inventory.format == "node-modules";
         let mut candidates: Vec<String> = package
             .paths
             .iter()
-            .filter(|path| path.starts_with("node_modules/") && !path.contains(".."))
-            .cloned()
+            .filter(|path| !path.contains(".."))
+            .filter_map(|path| {
+                if path.starts_with("node_modules/") {
+                    Some(path.clone())
+                } else if walked {
+                    Some(format!("node_modules/{path}"))
+                } else {
+                    None
+                }
+            })
             .collect();
         candidates.push(format!("node_modules/{}", package.name));
         let license = candidates.iter().find_map(|path| {
