@@ -47,7 +47,8 @@ impl PackageSpec {
         }
         // A scoped name starts with `@`, so the version separator is the
         // first `@` after the first character.
-        let split = trimmed[1..].find('@').map(|position| position + 1);
+        let first = trimmed.chars().next().map_or(0, char::len_utf8);
+        let split = trimmed[first..].find('@').map(|position| position + first);
         let (name, range_text) = match split {
             Some(position) => (&trimmed[..position], Some(&trimmed[position + 1..])),
             None => (trimmed, None),
@@ -147,5 +148,7 @@ mod tests {
         assert!(PackageSpec::parse("foo@not a range!").is_err());
         assert!(PackageSpec::parse("has space").is_err());
         assert!(PackageSpec::parse("@scope").is_err());
+        // A multi-byte first character once made the `@` search slice mid-character.
+        assert!(PackageSpec::parse("é@1").is_err());
     }
 }
