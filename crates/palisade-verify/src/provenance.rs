@@ -669,3 +669,57 @@ fn identity_mismatches(identity: &CertificateIdentity, summary: &ProvenanceSumma
     );
     mismatches
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pae_follows_dsse_spec_example() {
+        // DSSE protocol.md: PAE("http://example.com/HelloWorld", "hello world").
+        assert_eq!(
+            pae("http://example.com/HelloWorld", b"hello world"),
+            b"DSSEv1 29 http://example.com/HelloWorld 11 hello world".to_vec()
+        );
+    }
+
+    #[test]
+    fn identity_mismatches_are_reported_per_field() {
+        let identity = CertificateIdentity {
+            source_repository_uri: Some("https://github.com/owner/repo".to_owned()),
+            source_repository_digest: Some("AAAA".to_owned()),
+            source_repository_ref: Some("refs/tags/v1".to_owned()),
+            ..CertificateIdentity::default()
+        };
+        let agreeing = ProvenanceSummary {
+            source_repository: Some("git+https://github.com/Owner/repo.git".to_owned()),
+            commit: Some("aaaa".to_owned()),
+            source_ref: Some("refs/tags/v1".to_owned()),
+            ..ProvenanceSummary::default()
+        };
+        assert!(identity_mismatches(&identity, &agreeing).is_empty());
+        let lying = ProvenanceSummary {
+            source_repository: Some("https://github.com/attacker/repo".to_owned()),
+            commit: Some("bbbb".to_owned()),
+            ..agreeing
+        };
+        let fields: Vec<&str> = identity_mismatches(&identity, &lying)
+            .iter()
+            .map(|mismatch| mismatch.field)
+            .collect();
+        assert_eq!(fields, ["source_repository", "commit"]);
+    }
+
+    #[test]
+    fn failure_serialisation_is_stable() {
+        let value = serde_json::to_value(ProvenanceFailure::SubjectName {
+            expected: "pkg:npm/a@1.0.0".to_owned(),
+            found: "pkg:npm/a@1.0.1".to_owned(),
+        })
+        .expect("serialises");
+        assert_eq!(
+            value,
+            serde_json::json!({"check": "subject_name", "expected": "pkg:npm/a@1.0.0", "found": "pkg:npm/a@1.0.1"})
+        );
+    }
+}
