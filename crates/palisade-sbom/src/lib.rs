@@ -105,3 +105,48 @@ pub(crate) fn resolved_url(package: &palisade_core::Package) -> Option<&str> {
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '.' | '-'));
     (scheme_ok && !rest.is_empty() && !resolved.contains(char::is_whitespace)).then_some(resolved)
 }
+
+#[cfg(test)]
+mod tests {
+    use palisade_core::{Importer, Inventory, Package, PackageId};
+
+    use super::merge_inventories;
+
+    #[test]
+    fn merging_lockfiles_unites_packages_and_root_dependencies() {
+        let mut npm = Inventory::new("package-lock.json", "npm-v3");
+        npm.packages = vec![Package::new("a", "1.0.0"), Package::new("b", "1.0.0")];
+        npm.importers = vec![Importer {
+            path: String::new(),
+            name: Some("app".into()),
+            dependencies: vec![PackageId::new("a", "1.0.0")],
+        }];
+        let mut yarn = Inventory::new("yarn.lock", "yarn-v1");
+        yarn.packages = vec![Package::new("a", "1.0.0"), Package::new("c", "2.0.0")];
+        yarn.importers = vec![Importer {
+            path: String::new(),
+            name: None,
+            dependencies: vec![PackageId::new("c", "2.0.0")],
+        }];
+        let merged = merge_inventories(&[npm, yarn]);
+        let ids: Vec<String> = merged.packages.iter().map(|p| p.id().to_string()).collect();
+        assert_eq!(ids, ["a@1.0.0", "b@1.0.0", "c@2.0.0"]);
+        assert_eq!(merged.importers.len(), 1);
+        assert_eq!(merged.importers[0].name.as_deref(), Some("app"));
+        assert_eq!(merged.importers[0].dependencies.len(), 2);
+    }
+
+    #[test]
+    fn resolved_urls_only() {
+        let with = |resolved: &str| {
+            let mut package = Package::new("a", "1.0.0");
+            package.resolved = Some(resolved.to_owned());
+            super::resolved_url(&package).map(str::to_owned)
+        };
+        assert!(with("https://registry.npmjs.org/a/-/a-1.0.0.tgz").is_some());
+        assert!(with("git+ssh://git@github.com/o/r.git#abc").is_some());
+        assert!(with("file:../local").is_some());
+        assert_eq!(with("abab@npm:2.0.6"), None, "a yarn berry locator is not a URL");
+        assert_eq!(with("c:"), None);
+    }
+}
