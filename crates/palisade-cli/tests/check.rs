@@ -276,16 +276,32 @@ fn sarif_validates_against_the_official_schema() {
     .expect("the schema fixture is present");
     let schema: Value = serde_json::from_str(&schema_text).expect("the schema is JSON");
     let validator = jsonschema::validator_for(&schema).expect("the schema compiles");
-    let example = example();
-    let output = palisade(
-        &example,
-        home.path(),
-        &["check", "--format", "sarif", "--config", "/dev/null"],
-    );
+    // The example project, plus a policy whose findings have a second
+    // location in palisade.toml.
+    let project = tempfile::tempdir().expect("temp dir");
+    for file in ["package.json", "package-lock.json"] {
+        std::fs::copy(example().join(file), project.path().join(file)).expect("copy the example");
+    }
+    std::fs::write(
+        project.path().join("palisade.toml"),
+        "[packages]\ndeny = [{ spec = \"lodash\", reason = \"use lodash-es\" }]\n\n[advisories]\nignore = [{ id = \"GHSA-35jh-r3h4-6jhm\", reason = \"not reachable\", until = 2020-01-01 }]\n",
+    )
+    .expect("write");
+    let output = palisade(project.path(), home.path(), &["check", "--format", "sarif"]);
     assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
     let document = json(&output);
     let errors: Vec<String> = validator.iter_errors(&document).map(|e| e.to_string()).collect();
     assert!(errors.is_empty(), "SARIF schema violations: {errors:#?}");
+    let denied = document["runs"][0]["results"]
+        .as_array()
+        .expect("results")
+        .iter()
+        .find(|r| r["ruleId"] == "package-denied")
+        .expect("lodash is denied");
+    assert_eq!(
+        denied["relatedLocations"][0]["physicalLocation"]["region"],
+        serde_json::json!({"startLine": 2, "startColumn": 9})
+    );
     let results = document["runs"][0]["results"].as_array().expect("results");
     assert!(results.iter().any(|r| r["ruleId"] == "advisory-malicious"));
     let rules = document["runs"][0]["tool"]["driver"]["rules"]

@@ -410,12 +410,37 @@ fn to_sarif(report: &Report) -> serde_json::Value {
     // decides it from policy (a high vulnerability under `fail-on = "critical"`
     // is a warning), so the diagnostic's own level wins.
     if let Some(results) = document["runs"][0]["results"].as_array_mut() {
-        for (result, level) in results.iter_mut().zip(levels) {
+        for ((result, level), diagnostic) in results.iter_mut().zip(levels).zip(&report.diagnostics) {
             result["level"] = serde_json::json!(match level {
                 Level::Error => "error",
                 Level::Warning => "warning",
                 Level::Note => "note",
             });
+            // Secondary places (the palisade.toml entry behind a finding).
+            let related: Vec<serde_json::Value> = diagnostic
+                .labels
+                .iter()
+                .skip(1)
+                .enumerate()
+                .map(|(id, label)| {
+                    let mut location = serde_json::json!({"artifactLocation": {"uri": relative_uri(&label.file)}});
+                    if let Some(line) = label.line {
+                        let mut region = serde_json::json!({"startLine": line});
+                        if let Some(column) = label.column {
+                            region["startColumn"] = serde_json::json!(column);
+                        }
+                        location["region"] = region;
+                    }
+                    serde_json::json!({
+                        "id": id,
+                        "physicalLocation": location,
+                        "message": {"text": label.message.clone().unwrap_or_else(|| "configured here".to_string())},
+                    })
+                })
+                .collect();
+            if !related.is_empty() {
+                result["relatedLocations"] = serde_json::json!(related);
+            }
         }
     }
     document
