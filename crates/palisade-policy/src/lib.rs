@@ -30,7 +30,7 @@ use time::OffsetDateTime;
 
 pub use config::{Config, ConfigError, ConfigIssue};
 pub use diag::{all_codes, Code, Diagnostic, Label, Level};
-pub use install_scripts::InstallScript;
+pub use install_scripts::{InstallScript, RegistryScripts};
 pub use manifest::Manifest;
 pub use release_age::PublishTimes;
 pub use spec::PackageSpec;
@@ -49,8 +49,13 @@ pub struct Input<'a> {
     pub advisories: &'a [Vec<AdvisoryMatch>],
     /// package.json of the root and of every workspace member found.
     pub manifests: &'a [Manifest],
-    /// Lifecycle scripts read from installed `node_modules/*/package.json`.
+    /// Lifecycle scripts read from installed `node_modules/*/package.json`;
+    /// an empty map means the package.json was read and runs nothing.
     pub installed_scripts: &'a BTreeMap<PackageId, BTreeMap<String, String>>,
+    /// Install scripts per version from the registry's packuments, for
+    /// lockfiles that do not record them; `None` when there is no registry
+    /// data (offline). A package missing from the map was not looked up.
+    pub registry_scripts: Option<&'a BTreeMap<PackageId, RegistryScripts>>,
     /// Publish times for the release-age check; `None` when there is no registry data.
     pub publish_times: Option<&'a dyn PublishTimes>,
     /// "Now", injected so expiry and age are testable.

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use anyhow::anyhow;
 use palisade_advisory::{AdvisoryMatch, Database};
 use palisade_core::{Inventory, PackageId, Severity};
-use palisade_policy::{config, Config, Diagnostic, Input, Level, Report};
+use palisade_policy::{config, Config, Diagnostic, Input, Level, RegistryScripts, Report};
 use serde::Serialize;
 use time::OffsetDateTime;
 
@@ -97,7 +97,7 @@ pub fn run(args: &CheckArgs, home: &Path) -> Result<Outcome, CliError> {
         );
     }
     let installed_scripts = palisade_policy::install_scripts::read_installed(&inventories);
-    let publish_times = publish_times(args, &config, &project_dir, home, &inventories);
+    let registry = registry_data(args, &config, &project_dir, home, &inventories, &installed_scripts);
 
     let project = project_dir.display().to_string();
     let input = Input {
@@ -106,7 +106,11 @@ pub fn run(args: &CheckArgs, home: &Path) -> Result<Outcome, CliError> {
         advisories: &advisories,
         manifests: &manifests,
         installed_scripts: &installed_scripts,
-        publish_times: publish_times.as_ref().map(|p| p as &dyn palisade_policy::PublishTimes),
+        publish_times: registry
+            .as_ref()
+            .filter(|_| config.release_age.minimum.is_some())
+            .map(|r| &r.times as &dyn palisade_policy::PublishTimes),
+        registry_scripts: registry.as_ref().map(|r| &r.scripts),
         now: OffsetDateTime::now_utc(),
     };
     let report = palisade_policy::check(&config, &input);
@@ -185,71 +189,129 @@ fn load_config(args: &CheckArgs, project_dir: &Path) -> Result<Config, CliError>
 /// How many packuments are fetched at once.
 const FETCH_THREADS: usize = 16;
 
-/// Publish times for `[release-age]`, from the packuments' `time` maps, fetched
-/// from the registry the project's .npmrc names (what npm installs from),
-/// through the disk cache. `None` (reported as "release age not checked", a
-/// visible warning) when no cooldown is configured, with `--offline`, or
-/// when no client can be built; packages whose packument cannot be fetched
-/// are listed as unchecked by the check.
-fn publish_times(
+/// What `palisade check` asks the registry: publish times for
+/// `[release-age]` (the packuments' `time` maps) and, for lockfiles that do
+/// not record install scripts, each version's `hasInstallScript`/`scripts`.
+/// One packument fetch per name serves both, through the disk cache, from
+/// `[registry] upstream` when palisade.toml sets it, else from the registry
+/// the project's .npmrc names (what npm installs from). `None` (reported as
+/// not checked, a visible warning) with `--offline`, when nothing needs the
+/// registry, or when no client can be built; packages whose packument cannot
+/// be fetched are listed as unchecked by the checks.
+fn registry_data(
     args: &CheckArgs,
     config: &Config,
     project_dir: &Path,
     home: &Path,
     inventories: &[Inventory],
-) -> Option<RegistryTimes> {
-    config.release_age.minimum?;
+    installed: &BTreeMap<PackageId, BTreeMap<String, String>>,
+) -> Option<RegistryData> {
+    use palisade_core::SourceKind;
+    use palisade_policy::install_scripts::needs_outside_evidence;
     if args.offline {
         return None;
     }
-    let client = match palisade_registry::client_for_project(project_dir, home, None) {
+    let cooldown = config.release_age.minimum.is_some();
+    let mut names: Vec<&str> = Vec::new();
+    // Versions whose install scripts only the registry can tell, by name.
+    let mut script_versions: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+    for inventory in inventories {
+        for package in inventory.packages.iter().chain(&inventory.tooling) {
+            if package.source != SourceKind::Registry {
+                continue;
+            }
+            if cooldown
+                && !config
+                    .release_age
+                    .exclude
+                    .iter()
+                    .any(|s| s.matches(&package.name, &package.version))
+            {
+                names.push(&package.name);
+            }
+            if needs_outside_evidence(&inventory.format, package.source)
+                && !package.has_install_script
+                && !installed.contains_key(&package.id())
+            {
+                names.push(&package.name);
+                script_versions.entry(&package.name).or_default().push(&package.version);
+            }
+        }
+    }
+    if !cooldown && script_versions.is_empty() {
+        return None;
+    }
+    names.sort_unstable();
+    names.dedup();
+    let upstream = config
+        .registry
+        .upstream_configured
+        .then_some(config.registry.upstream.as_str());
+    let client = match palisade_registry::client_for_project(project_dir, home, upstream) {
         Ok(client) => client,
         Err(error) => {
-            eprintln!("warning: release age not checked: cannot use the registry: {error}");
+            eprintln!("warning: release age and install scripts not looked up: cannot use the registry: {error}");
             return None;
         }
     };
-    let mut names: Vec<&str> = inventories
-        .iter()
-        .flat_map(|i| i.packages.iter().chain(&i.tooling))
-        .filter(|p| p.source == palisade_core::SourceKind::Registry)
-        .filter(|p| {
-            !config
-                .release_age
-                .exclude
-                .iter()
-                .any(|s| s.matches(&p.name, &p.version))
-        })
-        .map(|p| p.name.as_str())
-        .collect();
-    names.sort_unstable();
-    names.dedup();
-    if names.is_empty() {
-        return Some(RegistryTimes { times: BTreeMap::new() });
+    if !names.is_empty() {
+        tracing::info!(
+            "fetching {} packuments from {} (publish times, install scripts)",
+            names.len(),
+            client.registry_url()
+        );
     }
-    tracing::info!(
-        "fetching publish times of {} packages from {}",
-        names.len(),
-        client.registry_url()
+    type Fetched = (
+        String,
+        BTreeMap<String, OffsetDateTime>,
+        Vec<(PackageId, RegistryScripts)>,
     );
     let fetch = || {
         use rayon::prelude::*;
         names
             .par_iter()
             .filter_map(|name| match client.packument(name) {
-                Ok(packument) => Some((name.to_string(), packument.time)),
+                Ok(packument) => {
+                    let scripts = script_versions
+                        .get(name)
+                        .into_iter()
+                        .flatten()
+                        .filter_map(|version| {
+                            let manifest = packument.versions.get(*version)?;
+                            Some((
+                                PackageId::new(*name, *version),
+                                RegistryScripts::new(manifest.runs_install_scripts(), &manifest.scripts),
+                            ))
+                        })
+                        .collect();
+                    Some((name.to_string(), packument.time, scripts))
+                }
                 Err(error) => {
-                    tracing::warn!("no publish times for {name}: {error}");
+                    tracing::warn!("no registry data for {name}: {error}");
                     None
                 }
             })
-            .collect::<BTreeMap<_, _>>()
+            .collect::<Vec<Fetched>>()
     };
-    let times = match rayon::ThreadPoolBuilder::new().num_threads(FETCH_THREADS).build() {
+    let fetched = match rayon::ThreadPoolBuilder::new().num_threads(FETCH_THREADS).build() {
         Ok(pool) => pool.install(fetch),
         Err(_) => fetch(),
     };
-    Some(RegistryTimes { times })
+    let mut data = RegistryData {
+        times: RegistryTimes { times: BTreeMap::new() },
+        scripts: BTreeMap::new(),
+    };
+    for (name, times, scripts) in fetched {
+        data.times.times.insert(name, times);
+        data.scripts.extend(scripts);
+    }
+    Some(data)
+}
+
+/// Registry answers for one run of the check.
+struct RegistryData {
+    times: RegistryTimes,
+    scripts: BTreeMap<PackageId, RegistryScripts>,
 }
 
 /// Publish times fetched from the registry, by name then version.
@@ -324,11 +386,12 @@ fn render_table(
             };
             writeln!(out, "  {}  ({status})", entry.package)?;
             if entry.scripts.is_empty() {
-                writeln!(
-                    out,
-                    "    (recorded in {}; install the tree to see the commands)",
-                    entry.lockfile
-                )?;
+                let source = if entry.recorded_in_lockfile {
+                    entry.lockfile.as_str()
+                } else {
+                    "the registry's `hasInstallScript`"
+                };
+                writeln!(out, "    (recorded in {source}; install the tree to see the commands)")?;
             }
             for (name, command) in &entry.scripts {
                 writeln!(out, "    {name}: {command}")?;
@@ -465,7 +528,9 @@ fn rule_severity(code: &str) -> Severity {
         | "install-script-not-allowed"
         | "package-denied"
         | "lockfile-missing" => Severity::High,
-        "advisory-ignored" | "advisory-ignore-unused" | "release-age-unchecked" => Severity::Low,
+        "advisory-ignored" | "advisory-ignore-unused" | "release-age-unchecked" | "install-scripts-unchecked" => {
+            Severity::Low
+        }
         _ => Severity::Moderate,
     }
 }

@@ -10,6 +10,9 @@ pub const YARN_REGISTRY: &str = "https://registry.yarnpkg.com/";
 #[derive(Debug, Clone)]
 pub struct Config {
     pub upstream: String,
+    /// `upstream` was written in palisade.toml (not the default): registry
+    /// lookups of `palisade check` then go there instead of to `.npmrc`'s registry.
+    pub upstream_configured: bool,
     /// `resolved` URLs must start with one of these (each ends with `/`).
     pub allowed: Vec<String>,
     /// Packages that may come from git.
@@ -22,6 +25,7 @@ impl Default for Config {
     fn default() -> Self {
         Config {
             upstream: NPM_REGISTRY.into(),
+            upstream_configured: false,
             allowed: vec![NPM_REGISTRY.into(), YARN_REGISTRY.into()],
             allow_git: Vec::new(),
             allow_tarball: Vec::new(),
@@ -53,6 +57,7 @@ pub(crate) fn validate(raw: &RawRegistry, validator: &mut Validator<'_>) -> Conf
     if let Some(upstream) = &raw.upstream {
         if valid_url(upstream.get_ref()) {
             config.upstream = as_prefix(upstream.get_ref());
+            config.upstream_configured = true;
         } else {
             validator.error(
                 &upstream.span(),
