@@ -92,9 +92,11 @@ pub enum Command {
     /// Verify registry signatures, Sigstore provenance and integrity; catch provenance and
     /// publisher downgrades.
     ///
-    /// For every registry package of the inventory: the lockfile integrity against the registry's,
-    /// the registry's ECDSA signature (keys from `/-/npm/v1/keys` or --keys), the Sigstore
-    /// attestations (DSSE, Fulcio chain to the shipped trusted root, Rekor proofs, sha512 subject)
+    /// For every registry package of the inventory: the tarball (Palisade's cache, npm's cache or
+    /// the registry) against the lockfile's integrity, that integrity against the registry's, the
+    /// `resolved` URL against palisade.toml `[registry] allowed`, the registry's ECDSA signature
+    /// (keys from `/-/npm/v1/keys` or --keys), the Sigstore attestations (DSSE, Fulcio chain to
+    /// the shipped trusted root, Rekor proofs, sha512 subject; required by `[provenance] require`)
     /// and downgrades within a major line (missing provenance, new publisher, late old-line
     /// release). Uses the registry of .npmrc (or --registry) and its disk cache.
     ///
@@ -102,6 +104,7 @@ pub enum Command {
     ///   palisade verify                        # the project in the current directory
     ///   palisade verify --format json --fail-on critical
     ///   palisade verify --keys keys.json --registry https://registry.npmjs.org/
+    ///   palisade verify --sbom bom.cdx.json    # SBOM hashes against the registry
     #[command(verbatim_doc_comment)]
     Verify(VerifyArgs),
 
@@ -193,7 +196,7 @@ pub struct VerifyArgs {
     #[command(flatten)]
     pub input: InputArgs,
 
-    /// Output format (SARIF is not implemented for verify yet and falls back to JSON).
+    /// Output format (SARIF points each finding at the lockfile line of the package).
     #[arg(long, short = 'f', value_enum, default_value_t = ReportFormat::Table)]
     pub format: ReportFormat,
 

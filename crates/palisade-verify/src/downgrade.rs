@@ -66,6 +66,9 @@ pub struct Person {
 
 #[derive(Debug, Clone, Default, Deserialize)]
 pub struct Dist {
+    /// Where the registry serves the tarball (what `palisade verify` hashes).
+    #[serde(default)]
+    pub tarball: Option<String>,
     #[serde(default)]
     pub integrity: Option<String>,
     #[serde(default)]

@@ -36,5 +36,5 @@ pub use provenance::{
     verify_attestations, AttestationStatus, AttestationsOutcome, BundleReport, ProvenanceFailure, ProvenanceSummary,
     VerifyContext,
 };
-pub use report::{Summary, VerifyFinding, VerifyReport};
+pub use report::{Summary, TarballCheck, VerifyFinding, VerifyReport};
 pub use trusted_root::{TrustedRoot, TrustedRootError};
