@@ -103,6 +103,12 @@ pub struct Package {
     /// `resolved` or `integrity` of its own; the parent's integrity covers it.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub bundled: bool,
+    /// yarn berry's `checksum` as written (`<cache key>/<hex>`): a hash of the
+    /// zip archive yarn builds, not of the registry tarball, so it is not an
+    /// SRI string and cannot be compared with `integrity`; it still pins the
+    /// content, which is what the `integrity-missing` check asks.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub checksum: Option<String>,
 }
 
 impl Package {
@@ -122,6 +128,7 @@ impl Package {
             dependencies: Vec::new(),
             has_install_script: false,
             bundled: false,
+            checksum: None,
         }
     }
 

@@ -46,10 +46,13 @@ pub(crate) fn check(config: &Config, input: &Input<'_>, out: &mut Vec<Diagnostic
                             );
                         }
                     }
-                    // Bundled packages come inside their parent's tarball and
+                    // Bundled packages come inside their parent's tarball, and
                     // yarn berry pins content with its own `checksum` (not SRI,
-                    // not read into the inventory): neither lacks a pin.
-                    let pinned_elsewhere = package.bundled || inventory.format.starts_with("yarn-berry");
+                    // but a pin all the same): neither lacks integrity. A berry
+                    // entry without a checksum (`checksumBehavior: ignore`,
+                    // a hand-edited file) does.
+                    let pinned_elsewhere =
+                        package.bundled || package.checksum.as_deref().is_some_and(|c| !c.is_empty());
                     if !pinned_elsewhere && package.integrity.as_deref().is_none_or(str::is_empty) {
                         out.push(
                             Diagnostic::new(

@@ -10,7 +10,8 @@
 //!
 //! `checksum` is not put in `integrity`: it is a hash of the zip archive yarn
 //! builds from the package (prefixed by the cache key), not of the registry
-//! tarball, so it cannot be compared with an npm SRI string.
+//! tarball, so it cannot be compared with an npm SRI string. It is kept in
+//! `Package::checksum` instead.
 
 use std::borrow::Cow;
 use std::collections::HashMap;
@@ -447,12 +448,14 @@ fn interpret_entry<'a>(field: Field<'a>, entries: &mut Vec<Entry<'a>>, warnings:
     };
     let mut version = None;
     let mut resolution = None;
+    let mut checksum = None;
     let mut dependencies = Vec::new();
     let mut optional_names: std::collections::HashSet<&str> = std::collections::HashSet::new();
     for item in &body {
         match (item.keys.first(), &item.value) {
             ("version", Value::Scalar(text)) => version = Some(text.to_string()),
             ("resolution", Value::Scalar(text)) => resolution = Some(text.clone()),
+            ("checksum", Value::Scalar(text)) if !text.is_empty() => checksum = Some(text.to_string()),
             ("dependencies", Value::Map(deps)) => {
                 for dep in deps {
                     if let Value::Scalar(range) = &dep.value {
@@ -522,6 +525,7 @@ fn interpret_entry<'a>(field: Field<'a>, entries: &mut Vec<Entry<'a>>, warnings:
         let mut package = Package::new(name, version);
         package.source = source;
         package.resolved = Some(resolution.to_string());
+        package.checksum = checksum;
         package.paths = vec![key.to_string()];
         package.line = Some(line);
         let mut aliases: Vec<String> = descriptors
