@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Whole-process time of `palisade verify` on a 1,500-package lockfile with cached metadata
-# (issue 5 target: under 200 ms). A SYNTHETIC loopback registry (bench/verify_registry.py)
+# (issue 5 target: under 200 ms), tarball integrity included: the online run fetches every
+# tarball into Palisade's content cache, the offline runs re-hash them from there. A SYNTHETIC loopback registry (bench/verify_registry.py)
 # signs every version with a throwaway P-256 key; a first online run fills the disk cache,
 # then `--offline` runs are timed. Needs python3 with `cryptography`.
 #
@@ -20,6 +21,8 @@ trap 'kill "$server" 2>/dev/null || true; rm -rf "$work"' EXIT
 for _ in $(seq 100); do grep -q ready "$work/server.log" 2>/dev/null && break; sleep 0.1; done
 
 registry="http://127.0.0.1:$port/"
+# Tarballs are looked up in npm's cache too: point it at an empty one, so runs are comparable.
+export npm_config_cache="$work/npm-cache"
 "$bin" --home "$work/home" verify "$work/project" --registry "$registry" -f json > "$work/first.json" || true
 python3 - "$work/first.json" <<'PY'
 import json, sys

@@ -6,6 +6,8 @@ Writes DIR/keys.json (the /-/npm/v1/keys shape, the throwaway public key), DIR/p
   GET /-/npm/v1/keys   -> keys.json
   GET /<name>          -> a packument with 3 versions, each with dist.integrity and a
                           registry signature over `${name}@${version}:${integrity}`
+  GET /<name>/-/<file>.tgz -> the "tarball": the bytes `${name}@${version}` (what the
+                          integrity hashes), so `palisade verify` checks and caches it
 Everything else is 404 (no attestations: this measures signatures, integrity and downgrade
 analysis). SYNTHETIC data; the real recorded vectors are in crates/palisade-verify/tests.
 
@@ -35,6 +37,7 @@ with open(os.path.join(out, "keys.json"), "w") as f:
     json.dump(keys, f)
 
 packuments = {}
+tarballs = {}
 lock = {"name": "verify-bench", "version": "1.0.0", "lockfileVersion": 3, "requires": True,
         "packages": {"": {"name": "verify-bench", "version": "1.0.0", "dependencies": {}}}}
 for i in range(count):
@@ -52,6 +55,7 @@ for i in range(count):
                      "signatures": [{"keyid": keyid, "sig": base64.b64encode(sig).decode()}]},
         }
         times[version] = f"2025-0{minor + 1}-01T00:00:00.000Z"
+        tarballs[f"{name}/-/{name.split('/')[-1]}-{version}.tgz"] = f"{name}@{version}".encode()
     packuments[name] = json.dumps({"name": name, "dist-tags": {"latest": "1.2.0"},
                                    "versions": versions, "time": times}).encode()
     pinned = versions["1.2.0"]
@@ -70,7 +74,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
     def do_GET(self):
         from urllib.parse import unquote
         path = unquote(self.path.split("?")[0]).strip("/")
-        body = keys_body if path == "-/npm/v1/keys" else packuments.get(path)
+        body = keys_body if path == "-/npm/v1/keys" else packuments.get(path) or tarballs.get(path)
         if body is None:
             self.send_response(404)
             self.send_header("Content-Length", "0")
