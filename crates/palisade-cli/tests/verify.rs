@@ -343,13 +343,20 @@ fn missing_integrity_and_foreign_resolved_are_reported() {
             "resolved": "https://registry.npmjs.org/tiny/-/tiny-1.0.0.tgz"},
         "node_modules/other": {"version": "2.0.0",
             "resolved": "https://registry.npmjs.org.evil.test/other/-/other-2.0.0.tgz",
-            "integrity": sri(b"other")}
+            "integrity": sri(b"other")},
+        // Bundled: inside its parent's tarball, covered by the parent's integrity.
+        "node_modules/other/node_modules/inner": {"version": "3.0.0", "inBundle": true}
     });
     let project = project_with(entries, None);
     let (output, report) = verify(project.path(), home.path(), &registry);
     assert_eq!(output.status.code(), Some(1), "{report}");
     let missing = finding(&report, "integrity-missing");
     assert_eq!(missing["package"]["name"], "tiny");
+    let missing_count = rules(&report)
+        .iter()
+        .filter(|rule| *rule == "integrity-missing")
+        .count();
+    assert_eq!(missing_count, 1, "{report}");
     let foreign = finding(&report, "resolved-not-allowed");
     assert_eq!(foreign["package"]["name"], "other");
     assert_eq!(foreign["severity"], "high");

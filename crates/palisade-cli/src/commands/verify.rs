@@ -34,6 +34,10 @@ struct Entry {
     resolved: Option<String>,
     lockfile: String,
     line: Option<u32>,
+    /// Inside its parent's tarball (`bundleDependencies`): the parent's integrity covers it.
+    bundled: bool,
+    /// yarn berry's `checksum` pins the content, but hashes yarn's zip, not the tarball.
+    berry_checksum: bool,
 }
 
 /// What palisade.toml and the input kind decide for every package.
@@ -244,6 +248,8 @@ fn registry_packages(inventories: &[Inventory]) -> Vec<Entry> {
                     resolved: package.resolved.clone(),
                     lockfile: inventory.lockfile.clone(),
                     line: package.line,
+                    bundled: package.bundled,
+                    berry_checksum: package.checksum.is_some(),
                 });
             }
         }
@@ -263,7 +269,7 @@ fn verify_one(
     let origin = settings.origin;
     // What the lockfile says, checked before anything is fetched.
     let ours = entry.integrity.as_deref().filter(|text| Integrity::parse(text).is_ok());
-    if ours.is_none() {
+    if ours.is_none() && !entry.bundled && !entry.berry_checksum {
         report.record_integrity_missing(package, origin);
     }
     // pnpm and bun leave `resolved` out for the configured registry, and yarn berry writes a
