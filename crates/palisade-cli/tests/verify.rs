@@ -411,6 +411,13 @@ fn sarif_points_at_the_lockfile_line() {
     let project = project_with(tiny_entry(&sri(GENUINE)), None);
     let (output, sarif) = verify_with(project.path(), home.path(), &registry, &["--format", "sarif"]);
     assert_eq!(output.status.code(), Some(1), "{sarif}");
+    let schema_path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/sarif/sarif-schema-2.1.0.json");
+    let schema: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(schema_path).expect("the schema fixture is present"))
+            .expect("the schema is JSON");
+    let validator = jsonschema::validator_for(&schema).expect("the schema compiles");
+    let errors: Vec<String> = validator.iter_errors(&sarif).map(|e| e.to_string()).collect();
+    assert!(errors.is_empty(), "SARIF schema violations: {errors:#?}");
     assert_eq!(sarif["version"], "2.1.0");
     let run = &sarif["runs"][0];
     assert_eq!(run["tool"]["driver"]["name"], "palisade");

@@ -280,7 +280,9 @@ impl VerifyReport {
         self.push(
             INTEGRITY_MISSING,
             package,
-            format!("the {origin} entry has no sha1/sha256/sha384/sha512 integrity to check the tarball against"),
+            format!(
+                "the {origin} entry has no usable sha1/sha256/sha384/sha512 integrity to check the tarball against"
+            ),
         );
     }
 

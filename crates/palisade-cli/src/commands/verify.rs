@@ -109,12 +109,12 @@ pub fn run(args: &VerifyArgs, home: &Path) -> Result<Outcome, CliError> {
     }
     if report.summary.integrity_unchecked > 0 {
         let why = if args.offline {
-            "offline, and not in the Palisade or npm cache"
+            "not in the Palisade or npm cache (offline)"
         } else {
-            "could not be fetched"
+            "could not be read from the caches or the registry"
         };
         eprintln!(
-            "warning: {} tarball(s) {why}: their integrity was NOT checked",
+            "warning: {} tarball(s) {why}: integrity NOT checked",
             report.summary.integrity_unchecked
         );
     }
