@@ -470,6 +470,18 @@ fn replace_registry_host(client: &RegistryClient, package_name: &str, url: &str)
     }
 }
 
+/// Code scanning resolves `uri` against the repository root: relative to the working
+/// directory (where CI runs), forward slashes, no `./`.
+fn relative_uri(file: &str) -> String {
+    let path = Path::new(file);
+    let relative = std::env::current_dir()
+        .ok()
+        .and_then(|cwd| path.strip_prefix(cwd).ok())
+        .filter(|relative| !relative.as_os_str().is_empty())
+        .unwrap_or(path);
+    relative.to_string_lossy().trim_start_matches("./").replace('\\', "/")
+}
+
 /// SARIF for code scanning: every finding points at the lockfile (or SBOM) and, when the
 /// extractor kept it, the package's line.
 fn sarif_document(report: &VerifyReport, entries: &[Entry]) -> serde_json::Value {
@@ -499,7 +511,7 @@ fn sarif_document(report: &VerifyReport, entries: &[Entry]) -> serde_json::Value
                 rule_id: finding.rule.clone(),
                 severity: finding.severity,
                 message: format!("{}: {}", finding.package, finding.message),
-                uri: uri.to_owned(),
+                uri: relative_uri(uri),
                 line,
                 fingerprint: format!("{}/{}", finding.rule, finding.package),
             }
