@@ -486,3 +486,27 @@ fn sbom_hashes_are_checked_against_the_registry() {
         .unwrap_or_default();
     assert!(message.starts_with("the SBOM says sha512-"), "{message}");
 }
+
+/// A mirror without `/-/npm/v1/keys` (like the one these machines reach): the npm keys shipped
+/// in the binary still verify the recorded signature.
+#[test]
+fn shipped_npm_keys_verify_signatures_when_the_registry_has_no_keys_endpoint() {
+    let home = tempfile::tempdir().expect("temp dir");
+    let registry = serve_routes(|_| {
+        vec![
+            (
+                "/-/npm/v1/attestations/sigstore@1.0.0".to_owned(),
+                fixture("attestations/sigstore@1.0.0.json").into_bytes(),
+            ),
+            ("/sigstore".to_owned(), packument().to_string().into_bytes()),
+        ]
+    });
+    let (output, report) = verify(project("1.0.0").path(), home.path(), &registry);
+    assert_eq!(output.status.code(), Some(0), "{report}");
+    assert_eq!(report["summary"]["signatures_verified"], 1, "{report}");
+    assert_eq!(report["summary"]["signatures_invalid"], 0, "{report}");
+    assert!(
+        String::from_utf8_lossy(&output.stderr).contains("shipped with palisade"),
+        "the fallback is announced"
+    );
+}

@@ -124,6 +124,14 @@ impl RegistryKeys {
         Ok(Self { keys })
     }
 
+    /// The npm registry's public signing keys as Sigstore's TUF repository publishes them
+    /// (target `registry.npmjs.org/keys.json`), shipped in the binary so signatures can be
+    /// checked offline and behind mirrors that do not serve `/-/npm/v1/keys`. Updating them
+    /// means updating `data/npm-keys.tuf.json`; `--keys FILE` overrides them at run time.
+    pub fn npm_public() -> Result<Self, KeysError> {
+        Self::from_json(include_bytes!("../data/npm-keys.tuf.json"))
+    }
+
     /// Entries in the TUF form given as a JSON array (e.g. a test's key override).
     pub fn from_entries(entries: Vec<serde_json::Value>) -> Result<Self, KeysError> {
         let keys = entries.into_iter().map(parse_entry).collect::<Result<_, _>>()?;
@@ -222,4 +230,17 @@ fn build_key(
         spki_der,
         key,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::RegistryKeys;
+
+    #[test]
+    fn the_shipped_npm_keys_parse_and_include_both_signing_keys() {
+        let keys = RegistryKeys::npm_public().expect("shipped keys parse");
+        let ids: Vec<&str> = keys.keys().iter().map(|key| key.keyid.as_str()).collect();
+        assert!(ids.iter().any(|id| id.starts_with("SHA256:jl3b")), "{ids:?}");
+        assert!(ids.iter().any(|id| id.starts_with("SHA256:DhQ8")), "{ids:?}");
+    }
 }

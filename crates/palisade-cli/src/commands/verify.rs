@@ -195,8 +195,9 @@ fn client(args: &VerifyArgs, home: &Path, project: &Path) -> Result<RegistryClie
     builder.build().map_err(CliError::input)
 }
 
-/// The registry keys from `--keys FILE` or the registry. `None` when the registry does not
-/// publish them (mirrors): signatures are then not checked rather than all reported invalid.
+/// The registry keys from `--keys FILE`, the registry (cached), or else the npm keys shipped
+/// in the binary (offline, or a mirror without `/-/npm/v1/keys`). `None` only when even the
+/// shipped keys are unusable.
 fn registry_keys(args: &VerifyArgs, client: &RegistryClient) -> Result<Option<RegistryKeys>, CliError> {
     if let Some(file) = &args.keys {
         let bytes = std::fs::read(file)
@@ -225,10 +226,20 @@ fn registry_keys(args: &VerifyArgs, client: &RegistryClient) -> Result<Option<Re
                 .map(Some)
                 .map_err(|error| CliError::input(anyhow::anyhow!("the registry's signing keys are unusable: {error}")))
         }
-        Err(error) => {
-            tracing::warn!("registry signing keys unavailable ({error}); registry signatures are not checked");
-            Ok(None)
-        }
+        Err(error) => match RegistryKeys::npm_public() {
+            Ok(keys) => {
+                eprintln!(
+                    "note: the registry's signing keys are unavailable ({error}); using the npm registry keys shipped with palisade"
+                );
+                Ok(Some(keys))
+            }
+            Err(shipped) => {
+                tracing::warn!(
+                    "registry signing keys unavailable ({error}) and the shipped keys are unusable ({shipped}); registry signatures are not checked"
+                );
+                Ok(None)
+            }
+        },
     }
 }
 
