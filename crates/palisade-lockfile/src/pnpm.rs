@@ -207,6 +207,14 @@ impl DocumentContext<'_> {
     fn line(&self, section: Section, key: &str) -> Option<u32> {
         self.lines.line(self.document, section, key)
     }
+
+    /// A warning about `key` of `section`, at its line when the line is known.
+    fn warning(&self, section: Section, key: &str, message: String) -> Warning {
+        match self.line(section, key) {
+            Some(line) => Warning::at_line(message, line),
+            None => Warning::new(message),
+        }
+    }
 }
 
 /// One document's packages and edges, keyed by depPath, before flags are
@@ -248,6 +256,38 @@ pub(crate) enum DependencyKind {
 }
 
 impl Graph {
+    /// Record one importer: its dependency maps `fields`, each reference
+    /// turned into a depPath by `to_key` (`None` for `link:` dependencies,
+    /// which are other workspace members, not packages). Entries that are not
+    /// of the `expected_shape` are one warning on the importer.
+    fn add_importer(
+        &mut self,
+        context: &DocumentContext<'_>,
+        path: &str,
+        importer: &yaml::Map<'_>,
+        fields: &[(&str, DependencyKind)],
+        expected_shape: &str,
+        to_key: impl Fn(&str, &str) -> Option<String>,
+    ) {
+        let mut edges = Vec::new();
+        let mut bad = false;
+        for (field, kind) in fields {
+            for (name, reference) in dependency_refs(importer, field, |_| bad = true) {
+                if let Some(target) = to_key(reference, name) {
+                    edges.push((name.to_string(), target, *kind));
+                }
+            }
+        }
+        if bad {
+            let message = format!("importer `{path}` has a dependency that is not `{expected_shape}`");
+            self.warnings.push(context.warning(Section::Importers, path, message));
+        }
+        self.importers.push(ImporterNode {
+            path: path.to_string(),
+            edges,
+        });
+    }
+
     fn add(&mut self, key: String, package: Package, edges: Vec<Edge>) {
         let index = self.nodes.len();
         self.by_key.insert(key.clone(), index);

@@ -243,25 +243,15 @@ pub(crate) fn check(config: &Config, input: &Input<'_>, out: &mut Vec<Diagnostic
         if !unchecked.is_empty() {
             // Never pass silently: a lockfile that records nothing, offline and
             // not installed, tells nothing about install scripts.
-            unchecked.sort();
-            unchecked.dedup();
-            let shown: Vec<&str> = unchecked.iter().take(10).map(String::as_str).collect();
-            let more = if unchecked.len() > shown.len() {
-                format!(" and {} more", unchecked.len() - shown.len())
-            } else {
-                String::new()
-            };
+            let format = &inventory.format;
+            let (count, listed) = crate::count_and_name(&mut unchecked);
             out.push(
                 Diagnostic::new(
                     &diags::UNCHECKED,
                     Level::Warning,
                     Severity::Low,
                     format!(
-                        "install scripts not checked for {} {}: the {} lockfile does not record them and neither the registry nor node_modules could tell: {}{more}",
-                        unchecked.len(),
-                        if unchecked.len() == 1 { "package" } else { "packages" },
-                        inventory.format,
-                        shown.join(", ")
+                        "install scripts not checked for {count}: the {format} lockfile does not record them and neither the registry nor node_modules could tell: {listed}"
                     ),
                 )
                 .help("run the check where the registry is reachable (not --offline), or after installing the tree")

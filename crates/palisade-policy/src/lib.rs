@@ -104,6 +104,26 @@ pub fn check(config: &Config, input: &Input<'_>) -> Report {
 }
 
 /// The label pointing at a package's lockfile entry.
+/// For every "these were not checked" warning: `("3 packages", "a@1, b@2, c@3")`,
+/// naming at most ten and counting the rest (`"… and 5 more"`). Sorts and dedups `names`.
+pub(crate) fn count_and_name(names: &mut Vec<String>) -> (String, String) {
+    const SHOWN: usize = 10;
+    names.sort();
+    names.dedup();
+    let noun = if names.len() == 1 { "package" } else { "packages" };
+    let mut listed = names
+        .iter()
+        .take(SHOWN)
+        .map(String::as_str)
+        .collect::<Vec<_>>()
+        .join(", ");
+    let more = names.len().saturating_sub(SHOWN);
+    if more > 0 {
+        listed.push_str(&format!(" and {more} more"));
+    }
+    (format!("{} {noun}", names.len()), listed)
+}
+
 pub(crate) fn lockfile_label(inventory: &Inventory, line: Option<u32>) -> Label {
     Label::new(inventory.lockfile.clone(), line)
 }

@@ -99,25 +99,13 @@ pub(crate) fn check(config: &Config, input: &Input<'_>, out: &mut Vec<Diagnostic
         }
     }
     if !unknown.is_empty() {
-        unknown.sort();
-        unknown.dedup();
-        let shown: Vec<&str> = unknown.iter().take(10).map(String::as_str).collect();
-        let more = if unknown.len() > shown.len() {
-            format!(" and {} more", unknown.len() - shown.len())
-        } else {
-            String::new()
-        };
+        let (count, listed) = crate::count_and_name(&mut unknown);
         out.push(
             Diagnostic::new(
                 &diags::UNCHECKED,
                 Level::Warning,
                 Severity::Low,
-                format!(
-                    "release age not checked for {} {} without a publish time: {}{more}",
-                    unknown.len(),
-                    if unknown.len() == 1 { "package" } else { "packages" },
-                    shown.join(", ")
-                ),
+                format!("release age not checked for {count} without a publish time: {listed}"),
             )
             .label(config_label()),
         );

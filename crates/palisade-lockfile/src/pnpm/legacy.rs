@@ -10,7 +10,7 @@ use palisade_core::{Package, Warning};
 use super::keys::{legacy_ref_to_key, parse_legacy_key};
 use super::text::Section;
 use super::yaml::{Map, Node};
-use super::{classify, dependency_refs, flag, string, DependencyKind, DocumentContext, Edge, Graph, ImporterNode};
+use super::{classify, dependency_refs, flag, string, DependencyKind, DocumentContext, Edge, Graph};
 
 pub(crate) fn read(document: &Map<'_>, v6: bool, context: &DocumentContext<'_>, graph: &mut Graph) {
     read_importers(document, v6, context, graph);
@@ -122,29 +122,12 @@ fn read_importers(document: &Map<'_>, v6: bool, context: &DocumentContext<'_>, g
 }
 
 fn read_importer(path: &str, importer: &Map<'_>, v6: bool, context: &DocumentContext<'_>, graph: &mut Graph) {
-    let mut edges = Vec::new();
-    let mut bad = false;
-    for (field, kind) in [
+    let fields = [
         ("dependencies", DependencyKind::Production),
         ("optionalDependencies", DependencyKind::Optional),
         ("devDependencies", DependencyKind::Development),
-    ] {
-        for (name, reference) in dependency_refs(importer, field, |_| bad = true) {
-            // `link:` dependencies are other workspace members, not packages.
-            if let Some(target) = legacy_ref_to_key(reference, name, v6) {
-                edges.push((name.to_string(), target, kind));
-            }
-        }
-    }
-    if bad {
-        let message = format!("importer `{path}` has a dependency that is not `name: version`");
-        graph.warnings.push(match context.line(Section::Importers, path) {
-            Some(line) => Warning::at_line(message, line),
-            None => Warning::new(message),
-        });
-    }
-    graph.importers.push(ImporterNode {
-        path: path.to_string(),
-        edges,
+    ];
+    graph.add_importer(context, path, importer, &fields, "name: version", |reference, name| {
+        legacy_ref_to_key(reference, name, v6)
     });
 }

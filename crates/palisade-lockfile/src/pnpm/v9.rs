@@ -10,9 +10,7 @@ use palisade_core::{Package, Warning};
 use super::keys::{is_semver, parse_v9_key, v9_package_id, v9_ref_to_key};
 use super::text::Section;
 use super::yaml::{Map, Node};
-use super::{
-    classify, dependency_refs, flag, string, DependencyKind, DocumentContext, Edge, Graph, ImporterNode, KeyMap,
-};
+use super::{classify, dependency_refs, flag, string, DependencyKind, DocumentContext, Edge, Graph, KeyMap};
 
 /// Importer fields of pnpm 11's env document.
 const ENV_FIELDS: [&str; 2] = ["configDependencies", "packageManagerDependencies"];
@@ -109,10 +107,7 @@ pub(crate) fn read(document: &Map<'_>, context: &DocumentContext<'_>, graph: &mu
         if !used_metadata.contains(key) {
             let message =
                 format!("package `{key}` has metadata but no snapshot; pnpm does not install it, so it is not listed");
-            graph.warnings.push(match context.line(Section::Packages, key) {
-                Some(line) => Warning::at_line(message, line),
-                None => Warning::new(message),
-            });
+            graph.warnings.push(context.warning(Section::Packages, key, message));
         }
     }
 }
@@ -151,39 +146,24 @@ fn read_importers(document: &Map<'_>, context: &DocumentContext<'_>, graph: &mut
             other if other.is_null() => &empty,
             _ => {
                 let message = format!("importer `{path}` is not a mapping and was not read");
-                graph.warnings.push(match context.line(Section::Importers, path) {
-                    Some(line) => Warning::at_line(message, line),
-                    None => Warning::new(message),
-                });
+                graph.warnings.push(context.warning(Section::Importers, path, message));
                 continue;
             }
         };
-        let mut edges = Vec::new();
-        let mut bad = false;
-        for (field, kind) in [
+        let fields = [
             ("dependencies", DependencyKind::Production),
             ("optionalDependencies", DependencyKind::Optional),
             ("devDependencies", DependencyKind::Development),
             (ENV_FIELDS[0], DependencyKind::Production),
             (ENV_FIELDS[1], DependencyKind::Production),
-        ] {
-            for (name, reference) in dependency_refs(importer, field, |_| bad = true) {
-                // `link:` dependencies are other workspace members, not packages.
-                if let Some(target) = v9_ref_to_key(reference, name) {
-                    edges.push((name.to_string(), target, kind));
-                }
-            }
-        }
-        if bad {
-            let message = format!("importer `{path}` has a dependency that is not `name: {{specifier, version}}`");
-            graph.warnings.push(match context.line(Section::Importers, path) {
-                Some(line) => Warning::at_line(message, line),
-                None => Warning::new(message),
-            });
-        }
-        graph.importers.push(ImporterNode {
-            path: path.to_string(),
-            edges,
-        });
+        ];
+        graph.add_importer(
+            context,
+            path,
+            importer,
+            &fields,
+            "name: {specifier, version}",
+            v9_ref_to_key,
+        );
     }
 }
