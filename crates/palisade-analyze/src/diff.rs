@@ -1,0 +1,1 @@
+//! Version diff: what a release adds compared with the one before.

@@ -1,0 +1,95 @@
+//! The rules: one per file, each with a stable id and its documentation.
+//!
+//! A [`FileRule`] looks at the facts of one file; a [`PackageRule`] at the package as a
+//! whole (its manifest, its file list, every file's facts). Severity guide for rule
+//! authors: `critical` — on its own, this is what malware does (process.env sent to a
+//! webhook, wallet hijack); `high` — strongly suspicious (decoded payload executed,
+//! ~/.npmrc read); `moderate` — a risky capability worth a look (shell with a computed
+//! command, install script running a file); `low` — a capability worth listing.
+
+use palisade_core::{Capability, Confidence, Finding, Severity};
+use palisade_tarball::PackageContents;
+use serde::Serialize;
+
+use crate::facts::{self, FileFacts};
+use crate::ScanOptions;
+
+/// A rule's documentation, printed by `palisade explain RULE`.
+#[derive(Debug, Clone, Serialize)]
+pub struct RuleInfo {
+    /// Stable id, kebab-case.
+    pub id: &'static str,
+    pub severity: Severity,
+    pub confidence: Confidence,
+    pub capabilities: &'static [Capability],
+    /// One line.
+    pub summary: &'static str,
+    /// Markdown: what it detects, the real attacks it catches, known false positives.
+    pub docs: &'static str,
+}
+
+pub trait FileRule: Sync {
+    fn info(&self) -> &'static RuleInfo;
+    fn check(&self, file: &FileFacts, out: &mut Vec<Finding>);
+}
+
+pub trait PackageRule: Sync {
+    fn info(&self) -> &'static RuleInfo;
+    fn check(&self, package: &PackageFacts<'_>, out: &mut Vec<Finding>);
+}
+
+/// Everything known about a package.
+pub struct PackageFacts<'a> {
+    pub contents: &'a PackageContents,
+    pub options: &'a ScanOptions,
+    /// The root package.json, parsed (None when missing or invalid).
+    pub manifest: Option<serde_json::Value>,
+    pub name: String,
+    pub version: String,
+    pub files: Vec<FileFacts>,
+}
+
+pub fn package_facts<'a>(contents: &'a PackageContents, options: &'a ScanOptions) -> PackageFacts<'a> {
+    let manifest: Option<serde_json::Value> =
+        contents.manifest_bytes().and_then(|bytes| serde_json::from_slice(bytes).ok());
+    let field = |key: &str| {
+        manifest.as_ref().and_then(|m| m.get(key)).and_then(|v| v.as_str()).unwrap_or("").to_string()
+    };
+    let name = field("name");
+    let version = field("version");
+    let files = contents.files.iter().map(|f| facts::extract(&f.path, &f.data, f.mode)).collect();
+    PackageFacts { contents, options, manifest, name, version, files }
+}
+
+fn file_rules() -> Vec<&'static dyn FileRule> {
+    vec![]
+}
+
+fn package_rules() -> Vec<&'static dyn PackageRule> {
+    vec![]
+}
+
+/// Runs every rule.
+pub fn run_all(package: &PackageFacts<'_>, out: &mut Vec<Finding>) {
+    let file_rules = file_rules();
+    for file in &package.files {
+        for rule in &file_rules {
+            rule.check(file, out);
+        }
+    }
+    for rule in package_rules() {
+        rule.check(package, out);
+    }
+}
+
+/// Every rule's documentation, in id order.
+pub fn rules() -> Vec<&'static RuleInfo> {
+    let mut all: Vec<&'static RuleInfo> = file_rules().into_iter().map(|r| r.info()).collect();
+    all.extend(package_rules().into_iter().map(|r| r.info()));
+    all.sort_by_key(|r| r.id);
+    all
+}
+
+pub fn rule_info(id: &str) -> Option<&'static RuleInfo> {
+    rules().into_iter().find(|r| r.id == id)
+}
