@@ -296,7 +296,7 @@ impl Visitor<'_, '_> {
             } else if message.contains("not UTF-8") {
                 problems.non_utf8_paths += 1;
             } else if message.contains("not a regular file") {
-                problems.special_files += 1;
+                // Already counted by the walk as a special file or a link.
             } else if message.contains("cannot read") || message.contains("cannot be read") {
                 problems.unreadable += 1;
             } else if message.contains("has no package.json") {
