@@ -12,6 +12,11 @@
 
 use serde::Serialize;
 
+mod classify;
+mod decode;
+mod text;
+mod walk;
+
 /// What kind of file this is, by name and content sniffing.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
@@ -33,20 +38,37 @@ pub enum FileKind {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Value {
-    Str { value: String, decoded: bool },
-    Num { value: f64 },
-    Bool { value: bool },
+    Str {
+        value: String,
+        decoded: bool,
+    },
+    Num {
+        value: f64,
+    },
+    Bool {
+        value: bool,
+    },
     /// An object literal: its keys (string or identifier) and folded values.
-    Object { entries: Vec<(String, Value)> },
-    Array { items: Vec<Value> },
+    Object {
+        entries: Vec<(String, Value)>,
+    },
+    Array {
+        items: Vec<Value>,
+    },
     /// A member path that resolves to something known (`process.env`, `os.homedir`).
-    Member { path: String },
+    Member {
+        path: String,
+    },
     /// The result of calling something: `callee` is canonical.
-    CallResult { callee: String },
+    CallResult {
+        callee: String,
+    },
     /// A function expression or arrow function.
     Function,
     /// An identifier the analyzer could not resolve.
-    Ident { name: String },
+    Ident {
+        name: String,
+    },
     Unknown,
 }
 
@@ -124,6 +146,11 @@ pub struct Metrics {
     pub jsfuck_ratio: f64,
     /// Looks like the output of a minifier (long lines, short identifiers, few comments).
     pub minified: bool,
+    /// Deepest bracket nesting (plus prefix-operator runs) seen by the text pre-scan.
+    pub max_nesting: usize,
+    /// Some facts were not recorded because a per-file cap was reached (calls, strings,
+    /// fold budget, walk depth). Rules should treat the facts as incomplete.
+    pub facts_truncated: bool,
 }
 
 /// Everything the rules see of one file.
@@ -163,22 +190,184 @@ impl FileFacts {
     }
 }
 
+/// Nesting deeper than this is refused before parsing: the file is kept for textual rules
+/// with `parse_error` set. Real code stays far below (the deepest in popular packages are
+/// generated parsers at a few hundred).
+pub const MAX_NESTING: usize = 1_000;
+
+/// Files at least this large (or nested deeper than [`INLINE_MAX_NESTING`]) are parsed on
+/// a dedicated thread with a large stack: oxc's parser and the visitor recurse.
+const INLINE_MAX_BYTES: usize = 2 * 1024;
+const INLINE_MAX_NESTING: usize = 64;
+const PARSE_STACK_BYTES: usize = 512 << 20;
+
 /// Extracts facts from one file. Never panics, bounded in time and memory.
 pub fn extract(path: &str, data: &[u8], mode: u32) -> FileFacts {
-    let text = std::str::from_utf8(data).ok().map(str::to_string);
-    FileFacts {
+    let kind = classify::classify(path, data);
+    let textual = !matches!(kind, FileKind::NativeExecutable | FileKind::Image | FileKind::Binary);
+    let text: Option<String> = if textual {
+        let data = data.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(data);
+        Some(String::from_utf8_lossy(data).into_owned())
+    } else {
+        None
+    };
+    let mut facts = FileFacts {
         path: path.to_string(),
-        kind: if text.is_some() { FileKind::Text } else { FileKind::Binary },
+        kind,
         size: data.len() as u64,
         mode,
         parsed: false,
         parse_error: None,
-        text,
+        text: None,
         calls: Vec::new(),
         assignments: Vec::new(),
         member_reads: Vec::new(),
         strings: Vec::new(),
         imports: Vec::new(),
-        metrics: Metrics::default(),
+        metrics: Metrics {
+            bytes: data.len(),
+            ..Metrics::default()
+        },
+    };
+    let Some(text) = text else { return facts };
+    let scan = text::scan(&text);
+    facts.metrics.lines = scan.lines();
+    facts.metrics.max_line_len = scan.max_line_len;
+    facts.metrics.max_nesting = scan.max_nesting;
+    facts.metrics.jsfuck_ratio = if scan.non_space == 0 {
+        0.0
+    } else {
+        scan.jsfuck_chars as f64 / scan.non_space as f64
+    };
+    if matches!(kind, FileKind::JavaScript | FileKind::TypeScript) {
+        facts.metrics.minified = looks_minified(text.len(), scan.lines(), scan.max_line_len);
+        if scan.max_nesting > MAX_NESTING {
+            facts.parse_error = Some(format!(
+                "nesting deeper than {MAX_NESTING} levels ({} found); the file was not parsed",
+                scan.max_nesting
+            ));
+        } else {
+            analyze_ast(&mut facts, path, &text, &scan);
+        }
     }
+    facts.text = Some(text);
+    facts
+}
+
+fn looks_minified(bytes: usize, lines: usize, max_line_len: usize) -> bool {
+    bytes >= 512 && (bytes / lines.max(1) >= 250 || (max_line_len >= 5_000 && max_line_len * 2 >= bytes))
+}
+
+/// Source types to try, in order: what the extension says, then the other module kind.
+fn source_types(path: &str, kind: FileKind) -> Vec<oxc_span::SourceType> {
+    use oxc_span::SourceType;
+    let lower = path.to_ascii_lowercase();
+    if kind == FileKind::TypeScript {
+        let base = if lower.ends_with(".tsx") {
+            SourceType::tsx()
+        } else {
+            SourceType::ts()
+        };
+        let base = base.with_typescript_definition(lower.ends_with(".d.ts"));
+        return vec![base.with_module(true), base.with_script(true), SourceType::tsx()];
+    }
+    if lower.ends_with(".mjs") {
+        return vec![
+            SourceType::mjs().with_jsx(true),
+            SourceType::mjs(),
+            SourceType::script(),
+        ];
+    }
+    vec![
+        SourceType::unambiguous().with_jsx(true),
+        SourceType::script(),
+        SourceType::mjs().with_jsx(true),
+        SourceType::cjs(),
+    ]
+}
+
+fn analyze_ast(facts: &mut FileFacts, path: &str, text: &str, scan: &text::TextScan) {
+    let types = source_types(path, facts.kind);
+    let work = || -> (Option<walk::AstFacts>, bool, Option<String>) {
+        let mut best: Option<walk::AstFacts> = None;
+        let mut first_error: Option<String> = None;
+        for source_type in types {
+            let allocator = oxc_allocator::Allocator::default();
+            let options = oxc_parser::ParseOptions {
+                allow_return_outside_function: true,
+                ..Default::default()
+            };
+            let parsed = oxc_parser::Parser::new(&allocator, text, source_type)
+                .with_options(options)
+                .parse();
+            let error = parsed.diagnostics.errors().next().map(|e| e.message.to_string());
+            if parsed.panicked {
+                first_error.get_or_insert_with(|| error.unwrap_or_else(|| "parse failed".to_string()));
+                continue;
+            }
+            match error {
+                None => {
+                    let ast = walk::Walker::new(text, scan, walk::WalkLimits::default()).run(&parsed.program);
+                    return (Some(ast), true, None);
+                }
+                Some(error) => {
+                    first_error.get_or_insert(error);
+                    if best.is_none() {
+                        best = Some(walk::Walker::new(text, scan, walk::WalkLimits::default()).run(&parsed.program));
+                    }
+                }
+            }
+        }
+        (best, false, first_error)
+    };
+    let inline = text.len() < INLINE_MAX_BYTES && scan.max_nesting <= INLINE_MAX_NESTING;
+    let outcome = if inline {
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(work)).ok()
+    } else {
+        std::thread::scope(|scope| {
+            std::thread::Builder::new()
+                .name("palisade-parse".to_string())
+                .stack_size(PARSE_STACK_BYTES)
+                .spawn_scoped(scope, work)
+                .ok()
+                .and_then(|handle| handle.join().ok())
+        })
+    };
+    let Some((ast, parsed, error)) = outcome else {
+        facts.parse_error = Some("internal error while parsing; the file was not analysed".to_string());
+        return;
+    };
+    facts.parsed = parsed;
+    facts.parse_error = error;
+    if let Some(ast) = ast {
+        let metrics = &mut facts.metrics;
+        metrics.identifiers = ast.identifiers;
+        metrics.hex_identifiers = ast.hex_identifiers;
+        metrics.max_string_array = ast.max_string_array;
+        metrics.long_encoded_strings = ast.long_encoded_strings;
+        metrics.string_entropy = entropy(&ast.string_histogram);
+        metrics.facts_truncated = ast.truncated;
+        facts.calls = ast.calls;
+        facts.assignments = ast.assignments;
+        facts.member_reads = ast.member_reads;
+        facts.strings = ast.strings;
+        facts.imports = ast.imports;
+    }
+}
+
+/// Shannon entropy in bits per byte of a byte histogram.
+fn entropy(histogram: &[u64; 256]) -> f64 {
+    let total: u64 = histogram.iter().sum();
+    if total == 0 {
+        return 0.0;
+    }
+    let total = total as f64;
+    histogram
+        .iter()
+        .filter(|&&count| count > 0)
+        .map(|&count| {
+            let p = count as f64 / total;
+            -p * p.log2()
+        })
+        .sum()
 }

@@ -1,0 +1,169 @@
+//! One pass over the raw text: line table, line metrics, JSFuck share and an estimate of
+//! the nesting depth, taken before the parser sees the file so that pathological nesting
+//! can be refused without recursing into it.
+
+/// What the text pass learns.
+pub(crate) struct TextScan {
+    /// Byte offset of the start of each line (line 1 at index 0).
+    pub line_starts: Vec<u32>,
+    pub max_line_len: usize,
+    /// Non-whitespace bytes, and how many of them are one of `[]()!+`.
+    pub non_space: usize,
+    pub jsfuck_chars: usize,
+    /// Deepest nesting of `(`, `[`, `{` outside string literals and comments, plus the
+    /// longest run of prefix-operator characters (`!!!!x`, `- - -x`), which oxc also
+    /// parses recursively.
+    pub max_nesting: usize,
+}
+
+/// Scans `text`. Linear, no allocation besides the line table.
+pub(crate) fn scan(text: &str) -> TextScan {
+    let bytes = text.as_bytes();
+    let mut line_starts = Vec::with_capacity(bytes.len() / 40 + 1);
+    line_starts.push(0u32);
+    let mut max_line_len = 0usize;
+    let mut line_start = 0usize;
+    let mut non_space = 0usize;
+    let mut jsfuck_chars = 0usize;
+    let mut depth = 0usize;
+    let mut max_nesting = 0usize;
+    let mut prefix_run = 0usize;
+
+    #[derive(Clone, Copy, PartialEq)]
+    enum State {
+        Code,
+        Quote(u8),
+        LineComment,
+        BlockComment,
+    }
+    let mut state = State::Code;
+    let mut i = 0usize;
+    // Template literals: a stack of brace depths at which a `${` was opened, so that the
+    // `}` closing the substitution goes back into the template.
+    let mut template_braces: Vec<usize> = Vec::new();
+    while i < bytes.len() {
+        let b = bytes[i];
+        if b == b'\n' {
+            max_line_len = max_line_len.max(i - line_start);
+            line_start = i + 1;
+            line_starts.push(u32::try_from(i + 1).unwrap_or(u32::MAX));
+        }
+        if !b.is_ascii_whitespace() {
+            non_space += 1;
+            if matches!(b, b'[' | b']' | b'(' | b')' | b'!' | b'+') {
+                jsfuck_chars += 1;
+            }
+        }
+        match state {
+            State::Code => match b {
+                b'"' | b'\'' | b'`' => {
+                    state = State::Quote(b);
+                    prefix_run = 0;
+                }
+                b'/' if bytes.get(i + 1) == Some(&b'/') => state = State::LineComment,
+                b'/' if bytes.get(i + 1) == Some(&b'*') => {
+                    state = State::BlockComment;
+                    i += 1;
+                }
+                b'(' | b'[' | b'{' => {
+                    depth += 1;
+                    max_nesting = max_nesting.max(depth + prefix_run);
+                }
+                b')' | b']' => depth = depth.saturating_sub(1),
+                b'}' => {
+                    if template_braces.last() == Some(&depth) {
+                        template_braces.pop();
+                        state = State::Quote(b'`');
+                    }
+                    depth = depth.saturating_sub(1);
+                }
+                b'!' | b'~' | b'-' | b'+' => {
+                    prefix_run += 1;
+                    max_nesting = max_nesting.max(depth + prefix_run);
+                }
+                _ if b.is_ascii_whitespace() => {}
+                _ => prefix_run = 0,
+            },
+            State::Quote(quote) => {
+                if b == b'\\' {
+                    if bytes.get(i + 1) == Some(&b'\n') {
+                        // Line continuation; the newline is counted on the next iteration.
+                    } else {
+                        i += 1;
+                    }
+                } else if b == quote {
+                    state = State::Code;
+                } else if quote == b'`' && b == b'$' && bytes.get(i + 1) == Some(&b'{') {
+                    depth += 1;
+                    max_nesting = max_nesting.max(depth);
+                    template_braces.push(depth);
+                    state = State::Code;
+                    i += 1;
+                } else if b == b'\n' && quote != b'`' {
+                    // Unterminated string: resynchronise at the end of the line.
+                    state = State::Code;
+                }
+            }
+            State::LineComment => {
+                if b == b'\n' {
+                    state = State::Code;
+                }
+            }
+            State::BlockComment => {
+                if b == b'*' && bytes.get(i + 1) == Some(&b'/') {
+                    state = State::Code;
+                    i += 1;
+                }
+            }
+        }
+        i += 1;
+    }
+    max_line_len = max_line_len.max(bytes.len() - line_start);
+    TextScan {
+        line_starts,
+        max_line_len,
+        non_space,
+        jsfuck_chars,
+        max_nesting,
+    }
+}
+
+impl TextScan {
+    /// 1-based line and column of a byte offset.
+    pub fn position(&self, offset: u32) -> (u32, u32) {
+        let index = self
+            .line_starts
+            .partition_point(|&start| start <= offset)
+            .saturating_sub(1);
+        let start = self.line_starts.get(index).copied().unwrap_or(0);
+        (index as u32 + 1, offset.saturating_sub(start) + 1)
+    }
+
+    pub fn lines(&self) -> usize {
+        self.line_starts.len()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nesting_ignores_strings_and_comments() {
+        assert_eq!(scan("f(a[{b: 1}])").max_nesting, 3);
+        assert_eq!(scan("f('((((((((') // ((((((\n /* [[[[[ */ g()").max_nesting, 1);
+        assert_eq!(scan("`a ${ f((1)) } (((` + x").max_nesting, 3);
+        assert_eq!(scan(&"(".repeat(5000)).max_nesting, 5000);
+        assert_eq!(scan(&format!("x = {}y", "!".repeat(3000))).max_nesting, 3000);
+    }
+
+    #[test]
+    fn positions() {
+        let scan = scan("ab\ncd\n\nef");
+        assert_eq!(scan.lines(), 4);
+        assert_eq!(scan.position(0), (1, 1));
+        assert_eq!(scan.position(4), (2, 2));
+        assert_eq!(scan.position(7), (4, 1));
+        assert_eq!(scan.max_line_len, 2);
+    }
+}
