@@ -124,6 +124,7 @@ pub fn all_codes() -> Vec<Code> {
         crate::install_scripts::diags::CODES,
         crate::release_age::diags::CODES,
         crate::bans::diags::CODES,
+        crate::scan::diags::CODES,
     ]
     .concat()
 }

@@ -18,6 +18,7 @@ pub mod install_scripts;
 pub mod manifest;
 pub mod pinning;
 pub mod release_age;
+pub mod scan;
 pub mod sources;
 pub mod spec;
 
