@@ -14,6 +14,12 @@ use serde::Serialize;
 use crate::facts::{self, FileFacts};
 use crate::ScanOptions;
 
+pub mod install_script;
+mod install_script_binary;
+mod install_script_download;
+mod install_script_inline_code;
+mod install_script_runs_file;
+
 /// A rule's documentation, printed by `palisade explain RULE`.
 #[derive(Debug, Clone, Serialize)]
 pub struct RuleInfo {
@@ -66,7 +72,13 @@ fn file_rules() -> Vec<&'static dyn FileRule> {
 }
 
 fn package_rules() -> Vec<&'static dyn PackageRule> {
-    vec![]
+    vec![
+        &install_script::InstallScript,
+        &install_script_download::InstallScriptDownload,
+        &install_script_runs_file::InstallScriptRunsFile,
+        &install_script_inline_code::InstallScriptInlineCode,
+        &install_script_binary::InstallScriptBinary,
+    ]
 }
 
 /// Runs every rule.
