@@ -108,6 +108,28 @@ pub enum Command {
     #[command(verbatim_doc_comment)]
     Verify(VerifyArgs),
 
+    /// Incident sweep: every place a compromised package was installed, locked or cached.
+    ///
+    /// Walks each ROOT once, in parallel (default: the home directory and the global package
+    /// locations), without following symlinks or entering /proc, /sys, /dev, and only reading:
+    /// node_modules trees (nested, scoped, pnpm's .pnpm), lockfiles of every format, npm's
+    /// _cacache, yarn berry and classic caches, the pnpm store and bun's cache. Matches the
+    /// advisory database's malicious records and --ioc files. Also reports persistence the npm
+    /// malware classes install (systemd user units, cron, shell rc lines, launch agents,
+    /// self-hosted runner registrations, planted workflows) and credential files they steal
+    /// (paths only, never values), with a response order. See docs/hunt.md.
+    ///
+    /// Exit codes: 0 nothing found, 1 a hit or persistence found, 2 a bad root or IOC file.
+    /// Unreadable folders, broken links and malformed files are counted, never fatal.
+    ///
+    /// Examples:
+    ///   palisade hunt                          # home directory and global prefixes
+    ///   palisade hunt ~/code /srv/ci --ioc vendor-advisory.txt
+    ///   palisade hunt --ioc shai-hulud.osv.json --format json > "$(hostname).hunt.json"
+    ///   palisade hunt /builds --format osv > found.osv.json
+    #[command(verbatim_doc_comment)]
+    Hunt(HuntArgs),
+
     /// Write a commented default palisade.toml (every section explained).
     ///
     /// Examples:
@@ -381,4 +403,41 @@ mod tests {
     fn clap_definition_is_consistent() {
         Cli::command().debug_assert();
     }
+}
+
+#[derive(Debug, Args)]
+pub struct HuntArgs {
+    /// Folders to sweep [default: the home directory and the global package locations].
+    #[arg(value_name = "ROOT")]
+    pub roots: Vec<PathBuf>,
+
+    /// Indicators of compromise (repeatable): OSV JSON (a record, a list, {"vulns": [...]}, or a
+    /// zip), or lines of `name@version`, `name@range`, `name`, `sha256:HEX`, `path-glob:PATTERN`,
+    /// `string:TEXT`.
+    #[arg(long, value_name = "FILE")]
+    pub ioc: Vec<PathBuf>,
+
+    /// Output format: a table, JSON for fleet collection (docs/json.md), or the hits as OSV
+    /// records to share.
+    #[arg(long, short = 'f', value_enum, default_value_t = HuntFormat::Table)]
+    pub format: HuntFormat,
+
+    /// Match only the --ioc indicators, not the advisory database's malicious records.
+    #[arg(long)]
+    pub no_advisories: bool,
+
+    /// Walker threads [default: one per core].
+    #[arg(long, default_value_t = 0, value_name = "N")]
+    pub threads: usize,
+
+    /// Write the report to FILE instead of stdout.
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum HuntFormat {
+    Table,
+    Json,
+    Osv,
 }

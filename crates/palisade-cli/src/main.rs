@@ -43,6 +43,7 @@ fn run(cli: Cli) -> Result<Outcome, CliError> {
         Command::Audit(args) => commands::audit::run(args, &home()?),
         Command::Check(args) => commands::check::run(args, &home()?),
         Command::Verify(args) => commands::verify::run(args, &home()?),
+        Command::Hunt(args) => commands::hunt::run(args, &home()?),
         Command::Init(args) => commands::init::run(args),
         Command::Sbom(args) => commands::sbom::run(args),
         Command::Db { command } => match command {

@@ -126,8 +126,8 @@ fn has_components(path: &Path, names: &[&str]) -> bool {
         .any(|window| window.iter().zip(names).all(|(a, b)| *a == *b))
 }
 
-/// Lines that mark a file as planted (case-insensitive), with the reason.
-const MARKERS: &[(&str, &str)] = &[
+/// Strings of the worms themselves (case-insensitive), with the reason.
+const WORM_MARKERS: &[(&str, &str)] = &[
     ("shai-hulud", "Shai-Hulud worm marker"),
     ("sha1hulud", "Shai-Hulud 2.0 runner name"),
     ("sha1-hulud", "Shai-Hulud 2.0 marker"),
@@ -135,12 +135,13 @@ const MARKERS: &[(&str, &str)] = &[
     ("/.dev-env/", "Shai-Hulud 2.0 runner folder"),
     ("trufflehog", "runs the TruffleHog secret scanner"),
     ("webhook.site", "sends data to webhook.site"),
+];
+
+/// What droppers put in startup files and services (case-insensitive).
+const MARKERS: &[(&str, &str)] = &[
     ("shutdown -h", "shuts the machine down (Nx s1ngularity)"),
     ("shutdown now", "shuts the machine down"),
-    ("rm -rf ~", "deletes the home directory (dead-man's switch)"),
-    ("rm -rf $home", "deletes the home directory (dead-man's switch)"),
-    ("rm -rf / ", "deletes the file system (dead-man's switch)"),
-    ("rm -rf /*", "deletes the file system (dead-man's switch)"),
+    ("--no-preserve-root", "deletes the file system (dead-man's switch)"),
     ("shred -", "overwrites files"),
     ("node -e", "runs inline JavaScript"),
     ("node --eval", "runs inline JavaScript"),
@@ -148,6 +149,28 @@ const MARKERS: &[(&str, &str)] = &[
     ("base64 -d", "decodes a base64 payload"),
     ("base64 --decode", "decodes a base64 payload"),
 ];
+
+/// `rm -rf` of the home directory or the root itself (not of a folder in them).
+fn destructive(lower: &str) -> Option<&'static str> {
+    let mut rest = lower;
+    while let Some(position) = rest.find("rm -") {
+        let after = &rest[position + 3..];
+        let mut tokens = after.split_whitespace();
+        let flags = tokens.next().unwrap_or_default();
+        if flags.contains('r') && flags.contains('f') {
+            let target = tokens.next().unwrap_or_default().trim_matches(['"', '\'', ';']);
+            match target {
+                "~" | "~/" | "~/*" | "$home" | "$home/" | "$home/*" | "${home}" | "${home}/" | "${home}/*" => {
+                    return Some("deletes the home directory (dead-man's switch)");
+                }
+                "/" | "/*" => return Some("deletes the file system (dead-man's switch)"),
+                _ => {}
+            }
+        }
+        rest = after;
+    }
+    None
+}
 
 /// Markers only meaningful in a service, cron entry or launch agent.
 const SERVICE_MARKERS: &[(&str, &str)] = &[
@@ -171,7 +194,17 @@ pub fn evaluate(
     }
     for line in text.lines() {
         let lower = line.to_ascii_lowercase();
-        if lower.trim_start().starts_with('#') && kind != PersistenceKind::Workflow {
+        if kind == PersistenceKind::Workflow {
+            // CI workflows legitimately download installers and delete
+            // folders; only worm markers count there (and the checks below).
+            for (needle, reason) in WORM_MARKERS {
+                if lower.contains(needle) {
+                    push_unique(&mut reasons, reason);
+                }
+            }
+            continue;
+        }
+        if lower.trim_start().starts_with('#') {
             continue;
         }
         let fetch = lower.contains("curl ") || lower.contains("wget ");
@@ -181,10 +214,10 @@ pub fn evaluate(
         if fetch && pipe {
             push_unique(&mut reasons, "downloads and runs a script");
         }
-        if lower.trim_end().ends_with("rm -rf /") {
-            push_unique(&mut reasons, "deletes the file system (dead-man's switch)");
+        if let Some(reason) = destructive(&lower) {
+            push_unique(&mut reasons, reason);
         }
-        for (needle, reason) in MARKERS {
+        for (needle, reason) in WORM_MARKERS.iter().chain(MARKERS) {
             if lower.contains(needle) {
                 push_unique(&mut reasons, reason);
             }
@@ -362,6 +395,30 @@ mod tests {
         let (reasons, high) = evaluate(PersistenceKind::ShellRc, rc, &planted, &strings).expect("reported");
         assert!(high);
         assert!(reasons[0].contains("shuts the machine down"), "{reasons:?}");
+    }
+
+    #[test]
+    fn destructive_commands_target_home_or_root_only() {
+        assert!(destructive("rm -rf ~").is_some());
+        assert!(destructive("sudo rm -rf $home/*").is_some());
+        assert!(destructive("rm -rf /").is_some());
+        assert!(destructive("rm -fr ~/ && echo").is_some());
+        assert!(destructive("rm -rf ~/.cargo/registry").is_none());
+        assert!(destructive("rm -rf /tmp/build").is_none());
+    }
+
+    #[test]
+    fn ci_workflows_that_install_tools_are_clean() {
+        let text = "jobs:\n  t:\n    steps:\n      - run: curl -sSf https://sh.rustup.rs | sh -s -- -y\n      - run: rm -rf ~/.cargo/registry\n";
+        assert_eq!(
+            evaluate(
+                PersistenceKind::Workflow,
+                Path::new("/r/.github/workflows/ci.yml"),
+                text,
+                &[]
+            ),
+            None
+        );
     }
 
     #[test]

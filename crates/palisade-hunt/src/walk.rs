@@ -325,7 +325,7 @@ impl Visitor<'_, '_> {
         if self.cache_file(path, name) {
             return;
         }
-        if in_node_modules {
+        if in_node_modules || inside_vendored_sources(path) {
             return;
         }
         if let Some(kind) = persistence::candidate(path, name) {
@@ -571,6 +571,25 @@ fn inside_cache(path: &Path) -> bool {
             (w[0] == ".bun" && w[1] == "install")
                 || (w[0] == "berry" && w[1] == "cache")
                 || (w[0] == "pnpm" && w[1] == "store")
+        })
+}
+
+/// Other ecosystems' package sources (cargo registry, rustup, Go module cache,
+/// Python site-packages): their workflows and dotfiles are upstream files,
+/// not something planted on this machine.
+fn inside_vendored_sources(path: &Path) -> bool {
+    let parts: Vec<&OsStr> = path
+        .components()
+        .filter_map(|c| match c {
+            Component::Normal(part) => Some(part),
+            _ => None,
+        })
+        .collect();
+    parts.iter().any(|p| *p == ".rustup" || *p == "site-packages")
+        || parts.windows(2).any(|w| {
+            (w[0] == ".cargo" && w[1] == "registry")
+                || (w[0] == "pkg" && w[1] == "mod")
+                || (w[0] == ".cargo" && w[1] == "git")
         })
 }
 
