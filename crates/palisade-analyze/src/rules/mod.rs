@@ -20,6 +20,15 @@ mod install_script_download;
 mod install_script_inline_code;
 mod install_script_runs_file;
 
+mod credential_files;
+mod dynamic_code;
+mod encoded_payload;
+mod env_harvest;
+mod exfil_sink;
+mod obfuscation;
+mod shell_exec;
+mod sinks;
+
 /// A rule's documentation, printed by `palisade explain RULE`.
 #[derive(Debug, Clone, Serialize)]
 pub struct RuleInfo {
@@ -68,7 +77,15 @@ pub fn package_facts<'a>(contents: &'a PackageContents, options: &'a ScanOptions
 }
 
 fn file_rules() -> Vec<&'static dyn FileRule> {
-    vec![]
+    vec![
+        &shell_exec::ShellExec,
+        &dynamic_code::DynamicCode,
+        &encoded_payload::EncodedPayload,
+        &obfuscation::Obfuscation,
+        &env_harvest::EnvHarvest,
+        &credential_files::CredentialFiles,
+        &exfil_sink::ExfilSink,
+    ]
 }
 
 fn package_rules() -> Vec<&'static dyn PackageRule> {

