@@ -19,6 +19,11 @@ mod install_script_binary;
 mod install_script_download;
 mod install_script_inline_code;
 mod install_script_runs_file;
+mod archive_anomaly;
+mod dependency_confusion_version;
+mod manifest_confusion;
+pub mod phantom_dependency;
+pub mod typosquat;
 
 mod credential_files;
 mod dynamic_code;
@@ -95,6 +100,11 @@ fn package_rules() -> Vec<&'static dyn PackageRule> {
         &install_script_runs_file::InstallScriptRunsFile,
         &install_script_inline_code::InstallScriptInlineCode,
         &install_script_binary::InstallScriptBinary,
+        &typosquat::Typosquat,
+        &dependency_confusion_version::DependencyConfusionVersion,
+        &manifest_confusion::ManifestConfusion,
+        &phantom_dependency::PhantomDependency,
+        &archive_anomaly::ArchiveAnomaly,
     ]
 }
 
