@@ -122,6 +122,20 @@ pub struct ServeConfig {
     pub listen: std::net::SocketAddr,
     /// Name of the environment variable holding the admin token.
     pub admin_token_env: String,
+    /// Name of the environment variable holding the token sent upstream
+    /// (`Authorization: Bearer`); the token itself never goes in the file.
+    pub upstream_token_env: Option<String>,
+    /// Versions with a vulnerability advisory at or above this severity are
+    /// refused (`advisories.ignore` entries are the exceptions); `None` = off.
+    pub refuse_vulnerable: Option<palisade_core::Severity>,
+    /// Where verdicts, approvals, the audit log and the tarball cache live;
+    /// `None`: `<PALISADE_HOME>/serve`.
+    pub data_dir: Option<PathBuf>,
+    /// The URL clients reach the firewall at, used in tarball URLs; `None`:
+    /// taken from each request's `Host`.
+    pub public_url: Option<String>,
+    /// How long a fetched packument is served before asking upstream again.
+    pub packument_max_age: time::Duration,
 }
 
 impl Default for ServeConfig {
@@ -130,6 +144,11 @@ impl Default for ServeConfig {
             // Loopback only: exposing the firewall is an explicit decision.
             listen: std::net::SocketAddr::from(([127, 0, 0, 1], 4873)),
             admin_token_env: "PALISADE_ADMIN_TOKEN".into(),
+            upstream_token_env: None,
+            refuse_vulnerable: Some(palisade_core::Severity::Critical),
+            data_dir: None,
+            public_url: None,
+            packument_max_age: time::Duration::minutes(5),
         }
     }
 }
@@ -233,6 +252,12 @@ pub(crate) struct RawProvenance {
 pub(crate) struct RawServe {
     pub listen: Option<Spanned<String>>,
     pub admin_token_env: Option<Spanned<String>>,
+    pub upstream_token_env: Option<Spanned<String>>,
+    pub refuse_vulnerable: Option<Spanned<String>>,
+    pub data_dir: Option<Spanned<String>>,
+    pub public_url: Option<Spanned<String>>,
+    /// A duration string; a bare integer is read so the error can say so.
+    pub packument_max_age: Option<Spanned<toml::Value>>,
 }
 
 /// Collects validation problems; turns spans into line and column.
@@ -399,19 +424,93 @@ fn validate_serve(raw: &RawServe, validator: &mut Validator<'_>) -> ServeConfig 
         }
     }
     if let Some(name) = &raw.admin_token_env {
-        let valid = !name.get_ref().is_empty() && name.get_ref().chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+        if let Some(name) = env_name(validator, "admin-token-env", name) {
+            config.admin_token_env = name;
+        }
+    }
+    if let Some(name) = &raw.upstream_token_env {
+        config.upstream_token_env = env_name(validator, "upstream-token-env", name);
+    }
+    if let Some(value) = &raw.refuse_vulnerable {
+        match value.get_ref().trim() {
+            "off" => config.refuse_vulnerable = None,
+            text => match text.parse::<palisade_core::Severity>() {
+                Ok(severity) if severity != palisade_core::Severity::Unknown => {
+                    config.refuse_vulnerable = Some(severity)
+                }
+                _ => validator.error(
+                    &value.span(),
+                    format!("`refuse-vulnerable = \"{text}\"` is not a severity"),
+                    Some("expected \"low\", \"moderate\", \"high\", \"critical\" or \"off\""),
+                ),
+            },
+        }
+    }
+    if let Some(dir) = &raw.data_dir {
+        if dir.get_ref().trim().is_empty() {
+            validator.error(
+                &dir.span(),
+                "`data-dir` is empty",
+                Some("a directory path, e.g. \"/var/lib/palisade\""),
+            );
+        } else {
+            config.data_dir = Some(PathBuf::from(dir.get_ref().trim()));
+        }
+    }
+    if let Some(url) = &raw.public_url {
+        let text = url.get_ref().trim().trim_end_matches('/');
+        let valid = (text.starts_with("http://") || text.starts_with("https://"))
+            && !text.contains(['"', '\\', ' ', '?', '#'])
+            && text.len() > "https://".len();
         if valid {
-            config.admin_token_env = name.get_ref().clone();
+            config.public_url = Some(text.to_string());
         } else {
             validator.error(
-                &name.span(),
-                format!(
-                    "`admin-token-env = \"{}\"` is not an environment variable name",
-                    name.get_ref()
-                ),
-                Some("the name of the variable holding the token, not the token itself"),
+                &url.span(),
+                format!("`public-url = \"{}\"` is not an http(s) URL", url.get_ref()),
+                Some("the URL clients use to reach the firewall, e.g. \"https://npm.internal.example\""),
             );
         }
     }
+    if let Some(value) = &raw.packument_max_age {
+        match value.get_ref() {
+            toml::Value::String(text) => match crate::duration::parse(text) {
+                Ok(duration) => config.packument_max_age = duration,
+                Err(message) => validator.error(&value.span(), format!("`packument-max-age`: {message}"), None),
+            },
+            toml::Value::Integer(number) => validator.error(
+                &value.span(),
+                format!(
+                    "`packument-max-age = {number}` has no unit: {}",
+                    crate::duration::UNIT_HELP
+                ),
+                Some(&format!("write packument-max-age = \"{number}m\" for {number} minutes")),
+            ),
+            other => validator.error(
+                &value.span(),
+                format!(
+                    "`packument-max-age` must be a duration string, found {}",
+                    other.type_str()
+                ),
+                None,
+            ),
+        }
+    }
     config
+}
+
+/// An environment variable name (not a token pasted by mistake).
+fn env_name(validator: &mut Validator<'_>, key: &str, name: &Spanned<String>) -> Option<String> {
+    let valid = !name.get_ref().is_empty() && name.get_ref().chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+    if valid {
+        Some(name.get_ref().clone())
+    } else {
+        // Never echo the value: it may be the secret itself.
+        validator.error(
+            &name.span(),
+            format!("`{key}` is not an environment variable name"),
+            Some("the name of the variable holding the token, not the token itself"),
+        );
+        None
+    }
 }

@@ -143,3 +143,48 @@ fn the_init_template_parses_to_the_defaults() {
     assert_eq!(written.serve.listen, default.serve.listen);
     assert_eq!(written.serve.admin_token_env, default.serve.admin_token_env);
 }
+
+#[test]
+fn serve_keys() {
+    let config = Config::parse(
+        "palisade.toml",
+        "[serve]\nupstream-token-env = \"UPSTREAM_TOKEN\"\nrefuse-vulnerable = \"high\"\ndata-dir = \"/var/lib/p\"\npublic-url = \"https://npm.example/\"\npackument-max-age = \"90m\"\n",
+    )
+    .unwrap_or_else(|error| panic!("{error}"));
+    assert_eq!(config.serve.upstream_token_env.as_deref(), Some("UPSTREAM_TOKEN"));
+    assert_eq!(config.serve.refuse_vulnerable, Some(palisade_core::Severity::High));
+    assert_eq!(
+        config.serve.data_dir.as_deref(),
+        Some(std::path::Path::new("/var/lib/p"))
+    );
+    assert_eq!(config.serve.public_url.as_deref(), Some("https://npm.example"));
+    assert_eq!(config.serve.packument_max_age, time::Duration::minutes(90));
+    let off =
+        Config::parse("palisade.toml", "[serve]\nrefuse-vulnerable = \"off\"\n").unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(off.serve.refuse_vulnerable, None);
+}
+
+#[test]
+fn bad_serve_values_point_at_their_lines() {
+    let message = error(
+        "[serve]\nupstream-token-env = \"npm_abc123 secret!\"\nrefuse-vulnerable = \"severe\"\npublic-url = \"ftp://x\"\npackument-max-age = 5\n",
+    );
+    assert!(
+        message.contains("palisade.toml:2:22: `upstream-token-env` is not an environment variable name"),
+        "{message}"
+    );
+    // The value may be the token itself: never echoed.
+    assert!(!message.contains("secret!"), "{message}");
+    assert!(
+        message.contains("palisade.toml:3:21: `refuse-vulnerable = \"severe\"` is not a severity"),
+        "{message}"
+    );
+    assert!(
+        message.contains("palisade.toml:4:14: `public-url = \"ftp://x\"` is not an http(s) URL"),
+        "{message}"
+    );
+    assert!(
+        message.contains("palisade.toml:5:21: `packument-max-age = 5` has no unit"),
+        "{message}"
+    );
+}
