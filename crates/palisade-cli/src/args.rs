@@ -138,6 +138,35 @@ pub enum Command {
     #[command(verbatim_doc_comment)]
     Init(InitArgs),
 
+    /// Run the registry firewall: an npm registry that serves only what policy allows.
+    ///
+    /// Point a client at it (`npm config set registry http://127.0.0.1:4873/`) and every
+    /// install is checked: refused versions vanish from packuments (`latest` moves to the
+    /// highest allowed one, and npm prints an `npm-notice` saying what was held back and
+    /// why); their version documents and tarballs answer 403 with the rule and how to ask
+    /// for an exception. Every tarball is verified against its integrity and analysed
+    /// before it is served; verdicts are cached by integrity. Policy comes from
+    /// palisade.toml ([packages], [advisories], [release-age], [install-scripts], [scan],
+    /// [serve]); see docs/serve.md.
+    ///
+    /// Examples:
+    ///   palisade serve                                   # 127.0.0.1:4873, upstream from palisade.toml
+    ///   PALISADE_ADMIN_TOKEN=... palisade serve --listen 0.0.0.0:4873 --config /etc/palisade.toml
+    #[command(verbatim_doc_comment)]
+    Serve(ServeArgs),
+
+    /// Administer a running firewall: refused and quarantined versions, approvals, the audit log.
+    ///
+    /// Talks to the firewall's admin API with the token in $PALISADE_ADMIN_TOKEN (or the
+    /// variable named by `[serve] admin-token-env`).
+    ///
+    /// Examples:
+    ///   palisade admin list
+    ///   palisade admin approve left-pad@1.3.0 --reason "reviewed the postinstall script"
+    ///   palisade admin log --package left-pad --format json
+    #[command(verbatim_doc_comment)]
+    Admin(AdminArgs),
+
     /// Manage the offline advisory database (OSV records for npm).
     Db {
         #[command(subcommand)]
@@ -440,4 +469,90 @@ pub enum HuntFormat {
     Table,
     Json,
     Osv,
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// palisade.toml to use [default: ./palisade.toml or the nearest parent's].
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Address to listen on [default: `[serve] listen`, else 127.0.0.1:4873].
+    #[arg(long, value_name = "ADDR")]
+    pub listen: Option<std::net::SocketAddr>,
+    /// Upstream registry [default: `[registry] upstream`, else https://registry.npmjs.org/].
+    #[arg(long, value_name = "URL")]
+    pub upstream: Option<String>,
+    /// Where verdicts, approvals, the audit log and cached tarballs are kept
+    /// [default: `[serve] data-dir`, else PALISADE_HOME/serve].
+    #[arg(long, value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct AdminArgs {
+    /// The firewall's URL [default: http:// + `[serve] listen`].
+    #[arg(long, global = true, value_name = "URL")]
+    pub url: Option<String>,
+    /// Environment variable holding the admin token [default: `[serve] admin-token-env`].
+    #[arg(long, global = true, value_name = "NAME")]
+    pub token_env: Option<String>,
+    /// palisade.toml to read `[serve]` from [default: the nearest one].
+    #[arg(long, global = true, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Output format.
+    #[arg(long, global = true, value_enum, default_value_t = AdminFormat::Table)]
+    pub format: AdminFormat,
+    #[command(subcommand)]
+    pub command: AdminCommand,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum AdminFormat {
+    Table,
+    Json,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AdminCommand {
+    /// Quarantined, approved and denied versions, and versions the analyzer refused.
+    List,
+    /// Approve `name@version`: lifts quarantine and every refusal but known-malicious advisories.
+    Approve(AdminDecisionArgs),
+    /// Deny `name@version`: it is never served, whatever else says.
+    Deny(AdminDecisionArgs),
+    /// The audit log, newest first.
+    Log(AdminLogArgs),
+    /// Counters and totals.
+    Stats,
+    /// Versions removed from packuments, with the rule and the reason.
+    HeldBack(AdminLimitArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct AdminDecisionArgs {
+    /// `name@version`, e.g. `left-pad@1.3.0` or `@scope/name@2.0.0`.
+    pub package: String,
+    /// Why (recorded in the audit log).
+    #[arg(long)]
+    pub reason: String,
+    /// Who decides (recorded in the audit log) [default: $USER].
+    #[arg(long)]
+    pub by: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct AdminLogArgs {
+    /// Only this package.
+    #[arg(long)]
+    pub package: Option<String>,
+    /// How many entries.
+    #[arg(long, default_value_t = 50)]
+    pub limit: usize,
+}
+
+#[derive(Debug, Args)]
+pub struct AdminLimitArgs {
+    /// How many entries.
+    #[arg(long, default_value_t = 100)]
+    pub limit: usize,
 }

@@ -1,3 +1,4 @@
+pub mod admin;
 pub mod audit;
 pub mod check;
 pub mod db;
@@ -5,4 +6,5 @@ pub mod deps;
 pub mod hunt;
 pub mod init;
 pub mod sbom;
+pub mod serve;
 pub mod verify;

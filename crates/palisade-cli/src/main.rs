@@ -45,6 +45,8 @@ fn run(cli: Cli) -> Result<Outcome, CliError> {
         Command::Verify(args) => commands::verify::run(args, &home()?),
         Command::Hunt(args) => commands::hunt::run(args, &home()?),
         Command::Init(args) => commands::init::run(args),
+        Command::Serve(args) => commands::serve::run(args, &home()?),
+        Command::Admin(args) => commands::admin::run(args),
         Command::Sbom(args) => commands::sbom::run(args),
         Command::Db { command } => match command {
             DbCommand::Import(args) => commands::db::import(args, &home()?),

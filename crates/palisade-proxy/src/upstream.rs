@@ -94,7 +94,22 @@ impl Upstream {
             }
             None => None,
         };
-        let client = reqwest::Client::builder()
+        let mut builder = reqwest::Client::builder();
+        // Extra roots the way node (hence npm) and most Linux setups name them:
+        // a TLS-inspecting proxy or a private registry's CA.
+        for name in ["NODE_EXTRA_CA_CERTS", "SSL_CERT_FILE"] {
+            let Some(path) = std::env::var_os(name) else { continue };
+            let Ok(pem) = std::fs::read(&path) else { continue };
+            match reqwest::Certificate::from_pem_bundle(&pem) {
+                Ok(certificates) => {
+                    for certificate in certificates {
+                        builder = builder.add_root_certificate(certificate);
+                    }
+                }
+                Err(error) => tracing::warn!(variable = name, %error, "not a PEM bundle; ignored"),
+            }
+        }
+        let client = builder
             .user_agent(concat!("palisade-serve/", env!("CARGO_PKG_VERSION")))
             .connect_timeout(Duration::from_secs(10))
             .timeout(options.timeout)
