@@ -473,10 +473,13 @@ pub fn find_client(name: &str) -> Option<PathBuf> {
     let candidates: Vec<PathBuf> = match name {
         "npm" => vec![PathBuf::from("npm")],
         "pnpm" => tools.iter().map(|t| t.join("node_modules/.bin/pnpm")).collect(),
-        "yarn" => tools.iter().map(|t| t.join("node_modules/.bin/yarn")).collect(),
+        "yarn" => tools
+            .iter()
+            .map(|t| t.join("yarn-classic/node_modules/.bin/yarn"))
+            .collect(),
         "yarn-berry" => tools
             .iter()
-            .map(|t| t.join("node_modules/@yarnpkg/cli-dist/bin/yarn.js"))
+            .map(|t| t.join("yarn-berry/node_modules/@yarnpkg/cli-dist/bin/yarn.js"))
             .collect(),
         _ => Vec::new(),
     };
@@ -494,7 +497,7 @@ pub fn find_client(name: &str) -> Option<PathBuf> {
         }
     }
     let reason = format!(
-        "{name} not found (install it with `.ci/run`, or set PALISADE_CI_TOOLS to a prefix with node_modules/.bin/{name})"
+        "{name} not found (`.ci/run` installs it under $HOME/.palisade-ci-tools; PALISADE_CI_TOOLS points elsewhere)"
     );
     if std::env::var("CI").is_ok_and(|v| v == "true") {
         panic!("{reason}");
