@@ -24,10 +24,11 @@ Entries `npm pack` never produces, reported by the extractor (see docs/extractio
 - **high**: archive bombs (compression ratio over the limit, too many entries, too many
   bytes — extraction was stopped and the package only partly analysed), path traversal
   (`../`), absolute paths, device and FIFO entries;
-- **moderate**: symbolic and hard links, duplicate paths (a scanner that keeps the first copy
-  sees different code from what npm installs), a truncated or corrupt archive;
-- **low**: a file over the per-file size limit (not analysed), names that are not UTF-8 or
-  otherwise unusual, entries of unsupported types.
+- **moderate**: symbolic and hard links, a truncated or corrupt archive;
+- **low**: duplicate paths (a scanner that keeps the first copy sees different code from what
+  npm installs; the extractor keeps the last, as npm does), a file over the per-file size
+  limit (not analysed), names that are not UTF-8 or otherwise unusual, entries of
+  unsupported types.
 
 ## Real attacks
 
@@ -40,7 +41,8 @@ Entries `npm pack` never produces, reported by the extractor (see docs/extractio
 ## Known false positives
 
 Very large legitimate packages (prebuilt native binaries over 64 MiB) report the skipped file
-at low severity.
+at low severity. A few real npm tarballs contain one entry twice (@rollup/pluginutils 5.5.1),
+hence duplicates are low.
 "#,
 };
 
@@ -60,7 +62,11 @@ fn grade(kind: IssueKind) -> (Severity, &'static str) {
         IssueKind::Device => (Severity::High, "device or FIFO entries"),
         IssueKind::Symlink => (Severity::Moderate, "symbolic links"),
         IssueKind::HardLink => (Severity::Moderate, "hard links"),
-        IssueKind::DuplicatePath => (Severity::Moderate, "the same path appears more than once"),
+        // Real npm tarballs occasionally carry a duplicate entry (@rollup/pluginutils 5.5.1).
+        IssueKind::DuplicatePath => (
+            Severity::Low,
+            "the same path appears more than once (the last copy is used)",
+        ),
         IssueKind::Truncated => (Severity::Moderate, "the archive is truncated or corrupt"),
         IssueKind::FileTooLarge => (Severity::Low, "files over the size limit were not analysed"),
         IssueKind::InvalidPath => (Severity::Low, "entries with unusual names"),

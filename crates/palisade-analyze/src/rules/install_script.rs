@@ -213,6 +213,14 @@ pub fn lifecycle_scripts(package: &PackageFacts<'_>) -> Vec<LifecycleScript> {
         let line = manifest_text.as_deref().and_then(|text| key_line(text, event));
         let mut actions = Vec::new();
         classify_command(command, package, 0, &mut actions);
+        // `start /B node x.js & node x.js` runs the same file twice: one action.
+        let mut unique: Vec<Action> = Vec::with_capacity(actions.len());
+        for action in actions {
+            if !unique.contains(&action) {
+                unique.push(action);
+            }
+        }
+        let actions = unique;
         out.push(LifecycleScript {
             event: (*event).to_string(),
             command: command.to_string(),
@@ -683,6 +691,18 @@ fn classify_interpreter(name: &str, args: &[String], package: &PackageFacts<'_>,
             let code = args.get(at + 1).cloned().unwrap_or_default();
             let network = contains_any(&code, NETWORK_HINTS);
             let risky = contains_any(&code, RISKY_CODE_HINTS);
+            // `node -e "try{require('./postinstall')}catch(e){}"` (core-js and others) runs a file.
+            if let (false, false, Some(required)) = (network, risky, relative_require(&code)) {
+                if let Some(path) = normalize_path(cwd, &required) {
+                    let (path, present) = resolve_script(package, &path);
+                    out.push(Action::RunsFile {
+                        interpreter: name.to_string(),
+                        path,
+                        present,
+                    });
+                    return;
+                }
+            }
             out.push(Action::InlineCode {
                 interpreter: name.to_string(),
                 code,
@@ -729,6 +749,22 @@ fn classify_interpreter(name: &str, args: &[String], package: &PackageFacts<'_>,
         }
         return;
     }
+}
+
+/// The first `require('./x')` / `import('./x')` of a relative path in inline code.
+fn relative_require(code: &str) -> Option<String> {
+    for call in ["require(", "import("] {
+        let Some(at) = code.find(call) else { continue };
+        let rest = code[at + call.len()..].trim_start();
+        let quote = rest.chars().next().filter(|c| matches!(c, '\'' | '"' | '`'))?;
+        let inner = &rest[1..];
+        let end = inner.find(quote)?;
+        let target = &inner[..end];
+        if target.starts_with("./") || target.starts_with("../") {
+            return Some(target.to_string());
+        }
+    }
+    None
 }
 
 /// `node install` means `install.js` (or `install/index.js`), as Node resolves it.
@@ -1006,10 +1042,22 @@ mod tests {
                 present: true
             }]
         );
-        let found = actions("start /B node preinstall.js", &[("preinstall.js", b"1")]);
+        let found = actions("start /B node compile.js & node compile.js", &[("compile.js", b"1")]);
         assert!(
             matches!(&found[..], [Action::RunsFile { present: true, .. }]),
             "{found:?}"
+        );
+        let found = actions(
+            "node -e \"try{require('./postinstall')}catch(e){}\"",
+            &[("postinstall.js", b"1")],
+        );
+        assert_eq!(
+            found,
+            [Action::RunsFile {
+                interpreter: "node".into(),
+                path: "postinstall.js".into(),
+                present: true
+            }]
         );
         let found = actions("node -e \"require('child_process').exec('id')\"", &[]);
         assert!(

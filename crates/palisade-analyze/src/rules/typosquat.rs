@@ -122,7 +122,7 @@ fn osa_distance(a: &[u8], b: &[u8], limit: usize) -> usize {
     }
     let width = b.len() + 1;
     let mut rows = vec![vec![0usize; width]; 3];
-    for (j, cell) in rows[1].iter_mut().enumerate() {
+    for (j, cell) in rows[0].iter_mut().enumerate() {
         *cell = j;
     }
     for i in 1..=a.len() {
@@ -280,6 +280,10 @@ mod tests {
         assert_eq!(osa_distance(b"kitten", b"sitting", 5), 3);
         assert_eq!(osa_distance(b"kitten", b"sitting", 1), 2);
         assert_eq!(osa_distance(b"a", b"abcdef", 2), 3);
+        assert_eq!(osa_distance(b"synckit", b"asynckit", 1), 1);
+        assert_eq!(osa_distance(b"ab", b"ba", 1), 1);
+        assert_eq!(osa_distance(b"abc", b"xyz", 5), 3);
+        assert_eq!(osa_distance(b"", b"abc", 5), 3);
     }
 
     #[test]
