@@ -130,6 +130,47 @@ pub enum Command {
     #[command(verbatim_doc_comment)]
     Hunt(HuntArgs),
 
+    /// Look inside packages for what backdoors do: install scripts, exfiltration, droppers, worms.
+    ///
+    /// TARGET is `name@version` or `name` (latest; a tag or range also works) from the registry,
+    /// a `.tgz`, an unpacked package directory (has package.json, no lockfile), a `.zip` of package
+    /// trees (read in memory; --zip-password), a lockfile, or a project directory (has a lockfile:
+    /// every package of its inventory is fetched, checked against the lockfile integrity and
+    /// scanned). Nothing is written out or executed. See docs/scan.md.
+    ///
+    /// Exit codes: 0 nothing at or above --fail-on, 1 a result reached it, 2 an input could not be
+    /// read (the other inputs are still reported).
+    ///
+    /// Examples:
+    ///   palisade scan left-pad@1.3.0
+    ///   palisade scan ./package.tgz ./unpacked-dir --format json
+    ///   palisade scan samples/*.zip --zip-password infected
+    ///   palisade scan .                        # every package of the project's lockfile
+    ///   palisade scan chalk@5.6.1 --against-previous
+    ///   palisade scan suspicious-pkg --format osv > draft-osv.json
+    #[command(verbatim_doc_comment)]
+    Scan(ScanArgs),
+
+    /// What a release adds compared with another: files, scripts, dependencies, new findings.
+    ///
+    /// `palisade diff NAME FROM TO` compares two registry versions; `palisade diff A B` compares
+    /// two tarballs or package directories. A release that adds an install script, a network
+    /// sink, obfuscated code or a process spawn is a high-risk update (exit 1).
+    ///
+    /// Examples:
+    ///   palisade diff chalk 5.6.0 5.6.1
+    ///   palisade diff old.tgz new.tgz --format json
+    #[command(verbatim_doc_comment)]
+    Diff(DiffArgs),
+
+    /// Print an analyzer rule's documentation, or list every rule.
+    ///
+    /// Examples:
+    ///   palisade explain                       # id, severity, summary of every rule
+    ///   palisade explain install-script-download
+    #[command(verbatim_doc_comment)]
+    Explain(ExplainArgs),
+
     /// Write a commented default palisade.toml (every section explained).
     ///
     /// Examples:
@@ -331,12 +372,124 @@ pub struct CheckArgs {
 
     /// A lockfile to compare with (e.g. the base branch's): packages not in it are listed as
     /// new. Policy still applies to every package, old or new.
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", conflicts_with = "base_ref")]
     pub base_lockfile: Option<PathBuf>,
+
+    /// Like --base-lockfile, with the lockfile as it is at this git ref (`git show REF:PATH`).
+    #[arg(long, value_name = "GIT_REF")]
+    pub base_ref: Option<String>,
+
+    /// Also run the static analyzer (`palisade scan`) on every package that is new or changed
+    /// since the base (--base-lockfile/--base-ref; every package without one): malicious is an
+    /// error (`scan-malicious`), suspicious a warning (`scan-suspicious`).
+    #[arg(long)]
+    pub scan: bool,
 
     /// Exit 0/1 as usual even when a lockfile was only partly understood (warnings are still printed).
     #[arg(long)]
     pub allow_partial: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ScanArgs {
+    /// Packages to scan: name[@version], .tgz, .zip, package directory, project directory or lockfile.
+    #[arg(value_name = "TARGET")]
+    pub targets: Vec<String>,
+
+    /// Scan every package of this lockfile (repeatable).
+    #[arg(long, value_name = "FILE")]
+    pub lockfile: Vec<PathBuf>,
+
+    /// Treat directory targets as unpacked packages, even when they hold a lockfile.
+    #[arg(long, conflicts_with = "project")]
+    pub package_dir: bool,
+
+    /// Treat directory targets as projects: scan every package of their lockfile.
+    #[arg(long)]
+    pub project: bool,
+
+    /// Output format (osv: a draft OSV record per malicious result).
+    #[arg(long, short = 'f', value_enum, default_value_t = ScanFormat::Table)]
+    pub format: ScanFormat,
+
+    /// Exit 1 when a result is at least this bad.
+    #[arg(long, value_enum, value_name = "VERDICT", default_value_t = FailOnVerdict::Malicious)]
+    pub fail_on: FailOnVerdict,
+
+    /// Password of encrypted .zip targets (e.g. `infected` for malware corpora).
+    #[arg(long, value_name = "PASSWORD")]
+    pub zip_password: Option<String>,
+
+    /// Registry to fetch from [default: the .npmrc registry].
+    #[arg(long, value_name = "URL")]
+    pub registry: Option<String>,
+
+    /// Use only the disk cache; never contact the registry.
+    #[arg(long)]
+    pub offline: bool,
+
+    /// For registry targets, also diff against the version published just before (by `time`).
+    #[arg(long)]
+    pub against_previous: bool,
+
+    /// Leave out dev or optional dependencies of lockfiles (repeatable).
+    #[arg(long, value_enum, value_name = "KIND")]
+    pub omit: Vec<Omit>,
+
+    /// Exit 0/1 by verdict even when some inputs could not be read (they are still reported).
+    #[arg(long)]
+    pub allow_partial: bool,
+
+    /// Parallel scans [default: the number of cores].
+    #[arg(long, short = 'j', value_name = "N")]
+    pub jobs: Option<usize>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ScanFormat {
+    Table,
+    Json,
+    Sarif,
+    /// Draft OSV records (OpenSSF malicious-packages style) for malicious results.
+    Osv,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FailOnVerdict {
+    Suspicious,
+    Malicious,
+    /// Never exit 1 for a verdict.
+    Never,
+}
+
+#[derive(Debug, Args)]
+pub struct DiffArgs {
+    /// `NAME FROM TO` (registry versions) or `OLD NEW` (.tgz files or package directories).
+    #[arg(value_name = "ARGS", num_args = 2..=3, required = true)]
+    pub args: Vec<String>,
+
+    /// Output format.
+    #[arg(long, short = 'f', value_enum, default_value_t = DepsFormat::Table)]
+    pub format: DepsFormat,
+
+    /// Registry to fetch from [default: the .npmrc registry].
+    #[arg(long, value_name = "URL")]
+    pub registry: Option<String>,
+
+    /// Use only the disk cache; never contact the registry.
+    #[arg(long)]
+    pub offline: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ExplainArgs {
+    /// Rule id; without one, every rule is listed.
+    #[arg(value_name = "RULE")]
+    pub rule: Option<String>,
+
+    /// Output format.
+    #[arg(long, short = 'f', value_enum, default_value_t = DepsFormat::Table)]
+    pub format: DepsFormat,
 }
 
 #[derive(Debug, Args)]

@@ -49,6 +49,9 @@ fn run(cli: Cli) -> Result<Outcome, CliError> {
         Command::Admin(args) => commands::admin::run(args),
         Command::Sbom(args) => commands::sbom::run(args),
         Command::Db { command } => match command {
+        Command::Scan(args) => commands::scan::run(args, cli.home.as_deref()),
+        Command::Diff(args) => commands::diff::run(args, cli.home.as_deref()),
+        Command::Explain(args) => commands::explain::run(args),
             DbCommand::Import(args) => commands::db::import(args, &home()?),
             DbCommand::Sync(args) => commands::db::sync(args, &home()?),
             DbCommand::Status(args) => commands::db::status(args, &home()?),

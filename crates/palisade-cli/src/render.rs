@@ -1,6 +1,7 @@
 //! Renderers shared by the commands.
 
 pub mod sarif;
+pub mod scan;
 
 use std::io::{self, BufWriter, IsTerminal, Write};
 

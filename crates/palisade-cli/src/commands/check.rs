@@ -1,5 +1,7 @@
 //! `palisade check`: palisade.toml policy × project → diagnostics (the CI gate).
 
+mod scan;
+
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -113,11 +115,38 @@ pub fn run(args: &CheckArgs, home: &Path) -> Result<Outcome, CliError> {
         registry_scripts: registry.as_ref().map(|r| &r.scripts),
         now: OffsetDateTime::now_utc(),
     };
-    let report = palisade_policy::check(&config, &input);
-    let new_packages = match &args.base_lockfile {
-        Some(base) => Some(new_since(base, &inventories)?),
-        None => None,
-    };
+    let mut report = palisade_policy::check(&config, &input);
+    let base = scan::base_inventories(args.base_lockfile.as_deref(), args.base_ref.as_deref(), &lockfiles)?;
+    let new_packages = base.as_ref().map(|base| scan::new_since(base, &inventories));
+    if args.scan {
+        let upstream = config
+            .registry
+            .upstream_configured
+            .then_some(config.registry.upstream.as_str());
+        let client = palisade_registry::client_for_project(&project_dir, home, upstream).map_err(|error| {
+            CliError::input(error).with_hint("--scan fetches the new packages' tarballs from the registry")
+        })?;
+        let verdicts = scan::scan_packages(&client, &inventories, new_packages.as_deref());
+        report.diagnostics.extend(palisade_policy::scan::diagnostics(&verdicts));
+        // Same order as palisade_policy::check: errors first, then by code and package.
+        report.diagnostics.sort_by(|a, b| {
+            (std::cmp::Reverse(a.level), a.code, &a.package, &a.message).cmp(&(
+                std::cmp::Reverse(b.level),
+                b.code,
+                &b.package,
+                &b.message,
+            ))
+        });
+        eprintln!(
+            "note: scanned {} package(s){}",
+            verdicts.len(),
+            if new_packages.is_some() {
+                " new or changed since the base"
+            } else {
+                ""
+            }
+        );
+    }
 
     let mut out = stdout();
     match args.format {
@@ -520,8 +549,10 @@ fn relative_uri(file: &str) -> String {
 
 fn rule_severity(code: &str) -> Severity {
     match code {
-        "advisory-malicious" => Severity::Critical,
+        "advisory-malicious" | "scan-malicious" => Severity::Critical,
         "advisory-vulnerable"
+        | "scan-suspicious"
+        | "scan-failed"
         | "source-not-allowed"
         | "source-git"
         | "source-tarball"
@@ -551,24 +582,4 @@ fn plural(count: usize, noun: &str) -> String {
     } else {
         format!("{count} {noun}s")
     }
-}
-
-/// Packages of `inventories` (name@version) that the base lockfile lacks,
-/// sorted. An upgrade counts as new: the new version is new code.
-fn new_since(base: &Path, inventories: &[Inventory]) -> Result<Vec<PackageId>, CliError> {
-    let base = palisade_lockfile::extract_file(base).map_err(|error| {
-        CliError::input(error)
-            .with_hint("--base-lockfile takes a lockfile, e.g. `git show main:package-lock.json > base.json`")
-    })?;
-    let known: std::collections::BTreeSet<PackageId> =
-        base.packages.iter().chain(&base.tooling).map(|p| p.id()).collect();
-    let mut new: Vec<PackageId> = inventories
-        .iter()
-        .flat_map(|i| i.packages.iter().chain(&i.tooling))
-        .map(|p| p.id())
-        .filter(|id| !known.contains(id))
-        .collect();
-    new.sort();
-    new.dedup();
-    Ok(new)
 }

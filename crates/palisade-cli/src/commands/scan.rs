@@ -1,0 +1,455 @@
+//! `palisade scan`: is this package doing something it should not?
+//!
+//! Targets are turned into jobs (a registry package, a tarball, a directory, a zip of package
+//! trees, every package of a lockfile), read into memory by palisade-tarball (fetched through
+//! palisade-registry, which caches tarballs by integrity under PALISADE_HOME), analysed by
+//! palisade-analyze in parallel, and rendered (render/scan.rs). Nothing is written out or run.
+//!
+//! How a directory target is read: a directory holding a lockfile is a project (every package
+//! of its inventory is scanned); one holding a package.json and no lockfile is an unpacked
+//! package. `--package-dir` and `--project` override that.
+
+pub mod fetch;
+
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use anyhow::anyhow;
+use palisade_analyze::{scan_package, PackageRef, ScanOptions, ScanResult};
+use palisade_core::{Confidence, Finding, Severity, Verdict};
+use palisade_tarball::{Limits, PackageContents};
+use serde::Serialize;
+
+use crate::args::{FailOnVerdict, ScanArgs, ScanFormat};
+use crate::exit::{CliError, Outcome};
+use crate::render::{self, stdout};
+
+/// One unit of work: something that yields one or more packages to scan.
+#[derive(Debug, Clone)]
+pub enum Job {
+    /// `name[@version-or-tag-or-range]` from the registry.
+    Registry { name: String, requested: Option<String> },
+    /// A `.tgz` file.
+    Tarball(PathBuf),
+    /// An unpacked package directory.
+    Directory(PathBuf),
+    /// A zip archive of package trees.
+    Zip(PathBuf),
+    /// One package of a lockfile, fetched by its resolved URL and checked against its integrity.
+    Locked(fetch::LockedPackage),
+}
+
+impl Job {
+    /// The input as the user named it, for messages.
+    pub fn label(&self) -> String {
+        match self {
+            Job::Registry { name, requested } => match requested {
+                Some(requested) => format!("{name}@{requested}"),
+                None => name.clone(),
+            },
+            Job::Tarball(path) | Job::Directory(path) | Job::Zip(path) => path.display().to_string(),
+            Job::Locked(package) => format!("{}@{} ({})", package.name, package.version, package.lockfile),
+        }
+    }
+}
+
+/// One scanned package, with what the CLI adds to the analyzer's result.
+#[derive(Debug, Clone, Serialize)]
+pub struct Entry {
+    #[serde(flatten)]
+    pub result: ScanResult,
+    /// The input it came from: the target as given, a zip member, or `name@version (lockfile)`.
+    pub target: String,
+    /// Milliseconds spent extracting and analysing (not fetching).
+    pub scan_ms: f64,
+    /// Set when the package could not be scanned (e.g. its tarball failed the lockfile integrity).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    /// With `--against-previous`: the diff against the version published before.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub previous: Option<Previous>,
+}
+
+/// `--against-previous`: what this version adds compared with the one before it.
+#[derive(Debug, Clone, Serialize)]
+pub struct Previous {
+    pub version: String,
+    pub high_risk: bool,
+    pub diff: serde_json::Value,
+}
+
+/// An input that could not be read at all.
+#[derive(Debug, Clone, Serialize)]
+pub struct InputError {
+    pub target: String,
+    pub message: String,
+}
+
+/// Everything one `palisade scan` produced.
+#[derive(Debug, Default, Serialize)]
+pub struct ScanReport {
+    pub results: Vec<Entry>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<InputError>,
+}
+
+pub fn run(args: &ScanArgs, home: Option<&Path>) -> Result<Outcome, CliError> {
+    let mut jobs = Vec::new();
+    let mut report = ScanReport::default();
+    let needs_registry = plan(args, &mut jobs, &mut report.errors)?;
+    if jobs.is_empty() && report.errors.is_empty() {
+        return Err(CliError::input(anyhow!("nothing to scan")).with_hint(
+            "name a package (`palisade scan left-pad@1.3.0`), a .tgz, a directory, a .zip or --lockfile FILE",
+        ));
+    }
+    let client = if needs_registry {
+        let home = crate::home::resolve(home)?;
+        Some(fetch::client(args.registry.as_deref(), args.offline, &home)?)
+    } else {
+        None
+    };
+    let settings = fetch::Settings {
+        client: client.as_ref(),
+        zip_password: args.zip_password.as_deref(),
+        against_previous: args.against_previous,
+        limits: Limits::default(),
+    };
+    let (entries, errors) = run_jobs(&jobs, &settings, args.jobs);
+    report.results = entries;
+    report.errors.extend(errors);
+
+    let mut out = stdout();
+    let written = match args.format {
+        ScanFormat::Json => serde_json::to_writer_pretty(&mut out, &report)
+            .map_err(std::io::Error::other)
+            .and_then(|()| writeln!(out)),
+        ScanFormat::Sarif => serde_json::to_writer_pretty(&mut out, &render::scan::sarif(&report.results))
+            .map_err(std::io::Error::other)
+            .and_then(|()| writeln!(out)),
+        ScanFormat::Osv => serde_json::to_writer_pretty(&mut out, &render::scan::osv(&report.results))
+            .map_err(std::io::Error::other)
+            .and_then(|()| writeln!(out)),
+        ScanFormat::Table => render::scan::table(&mut out, &report, render::color()),
+    };
+    written.and_then(|()| out.flush()).map_err(CliError::internal)?;
+
+    for error in &report.errors {
+        eprintln!("error: {}: {}", error.target, error.message);
+    }
+    let unscanned = report.results.iter().filter(|entry| entry.error.is_some()).count();
+    if !report.errors.is_empty() || unscanned > 0 {
+        let total = report.errors.len() + unscanned;
+        if args.allow_partial {
+            eprintln!("warning: {total} input(s) could not be scanned; the results above are incomplete");
+        } else {
+            eprintln!(
+                "warning: {total} input(s) could not be scanned; the results above are incomplete (exit 2; pass --allow-partial to exit by verdict)"
+            );
+            return Ok(Outcome::Partial);
+        }
+    }
+    Ok(if failing(&report.results, args.fail_on) {
+        Outcome::Findings
+    } else {
+        Outcome::Clean
+    })
+}
+
+/// Whether any result reaches `--fail-on`.
+pub fn failing(results: &[Entry], fail_on: FailOnVerdict) -> bool {
+    let threshold = match fail_on {
+        FailOnVerdict::Never => return false,
+        FailOnVerdict::Suspicious => Verdict::Suspicious,
+        FailOnVerdict::Malicious => Verdict::Malicious,
+    };
+    results.iter().any(|entry| entry.result.verdict >= threshold)
+}
+
+/// Turns the targets into jobs. Returns whether any job needs the registry. Targets that are
+/// neither a path nor a package name are input errors (recorded, the others still run); a
+/// lockfile that cannot be read is one too.
+fn plan(args: &ScanArgs, jobs: &mut Vec<Job>, errors: &mut Vec<InputError>) -> Result<bool, CliError> {
+    let mut lockfiles: Vec<PathBuf> = args.lockfile.clone();
+    for target in &args.targets {
+        let path = Path::new(target);
+        if path.is_dir() {
+            let lockfiles_here = palisade_lockfile::find_lockfiles(path);
+            let is_project = if args.project {
+                true
+            } else if args.package_dir {
+                false
+            } else {
+                !lockfiles_here.is_empty() || !path.join("package.json").is_file()
+            };
+            if !is_project {
+                jobs.push(Job::Directory(path.to_path_buf()));
+            } else if lockfiles_here.is_empty() {
+                errors.push(InputError {
+                    target: target.clone(),
+                    message: if path.join("package.json").is_file() {
+                        "no lockfile in this project directory (drop --project to scan it as a package)".into()
+                    } else {
+                        "neither a package (no package.json) nor a project (no lockfile)".into()
+                    },
+                });
+            } else {
+                lockfiles.extend(lockfiles_here);
+            }
+        } else if path.is_file() {
+            let lower = target.to_ascii_lowercase();
+            if lower.ends_with(".zip") {
+                jobs.push(Job::Zip(path.to_path_buf()));
+            } else if palisade_lockfile::LockfileKind::detect(path).is_some() {
+                lockfiles.push(path.to_path_buf());
+            } else {
+                jobs.push(Job::Tarball(path.to_path_buf()));
+            }
+        } else if let Some((name, requested)) = fetch::parse_spec(target) {
+            jobs.push(Job::Registry { name, requested });
+        } else {
+            errors.push(InputError {
+                target: target.clone(),
+                message: "no such file or directory, and not a package name (name or name@version)".into(),
+            });
+        }
+    }
+    for lockfile in &lockfiles {
+        match palisade_lockfile::extract_file(lockfile) {
+            Ok(mut inventory) => {
+                let omit_dev = args.omit.contains(&crate::args::Omit::Dev);
+                let omit_optional = args.omit.contains(&crate::args::Omit::Optional);
+                inventory
+                    .packages
+                    .retain(|p| !((omit_dev && p.dev) || (omit_optional && p.optional)));
+                for warning in &inventory.warnings {
+                    eprintln!("warning: {}: {}", inventory.lockfile, warning.message);
+                }
+                let (locked, skipped) = fetch::locked_packages(&inventory);
+                if skipped > 0 {
+                    eprintln!(
+                        "note: {}: {skipped} package(s) not from a registry or tarball URL (git, file, link, bundled) are not scanned",
+                        inventory.lockfile
+                    );
+                }
+                jobs.extend(locked.into_iter().map(Job::Locked));
+            }
+            Err(error) => errors.push(InputError {
+                target: lockfile.display().to_string(),
+                message: error.to_string(),
+            }),
+        }
+    }
+    // Deduplicate registry and lockfile jobs naming the same package version.
+    let mut seen = std::collections::HashSet::new();
+    jobs.retain(|job| match job {
+        Job::Locked(package) => seen.insert((package.name.clone(), package.version.clone())),
+        _ => true,
+    });
+    Ok(jobs
+        .iter()
+        .any(|job| matches!(job, Job::Registry { .. } | Job::Locked(_))))
+}
+
+/// Runs every job on a rayon pool (`--jobs`), with a progress bar when stderr is a terminal.
+/// Results keep the jobs' order.
+pub fn run_jobs(jobs: &[Job], settings: &fetch::Settings<'_>, threads: Option<usize>) -> (Vec<Entry>, Vec<InputError>) {
+    use rayon::prelude::*;
+    let progress = if std::io::stderr().is_terminal() && jobs.len() > 1 {
+        let bar = indicatif::ProgressBar::new(jobs.len() as u64);
+        bar.set_style(
+            indicatif::ProgressStyle::with_template("{spinner} scanning [{bar:30}] {pos}/{len} {wide_msg}")
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
+                .progress_chars("=> "),
+        );
+        Some(bar)
+    } else {
+        None
+    };
+    let work = || {
+        jobs.par_iter()
+            .map(|job| {
+                let outcome = run_job(job, settings);
+                if let Some(bar) = &progress {
+                    bar.set_message(job.label());
+                    bar.inc(1);
+                }
+                outcome
+            })
+            .collect::<Vec<_>>()
+    };
+    let outcomes = match rayon::ThreadPoolBuilder::new()
+        .num_threads(threads.unwrap_or(0))
+        .build()
+    {
+        Ok(pool) => pool.install(work),
+        Err(_) => work(),
+    };
+    if let Some(bar) = progress {
+        bar.finish_and_clear();
+    }
+    let mut entries = Vec::new();
+    let mut errors = Vec::new();
+    for outcome in outcomes {
+        match outcome {
+            Ok(mut scanned) => entries.append(&mut scanned),
+            Err(error) => errors.push(error),
+        }
+    }
+    (entries, errors)
+}
+
+/// Reads and scans one job.
+fn run_job(job: &Job, settings: &fetch::Settings<'_>) -> Result<Vec<Entry>, InputError> {
+    let label = job.label();
+    let fail = |message: String| InputError {
+        target: label.clone(),
+        message,
+    };
+    match job {
+        Job::Tarball(path) => {
+            let started = Instant::now();
+            let bytes = read_bounded(path, settings.limits.max_total_bytes).map_err(fail)?;
+            let contents = palisade_tarball::read_tgz(&bytes, &label, &settings.limits)
+                .map_err(|error| fail(error.to_string()))?;
+            Ok(vec![scan_contents(&contents, &ScanOptions::default(), &label, started)])
+        }
+        Job::Directory(path) => {
+            let started = Instant::now();
+            let contents =
+                palisade_tarball::read_dir(path, &settings.limits).map_err(|error| fail(error.to_string()))?;
+            Ok(vec![scan_contents(&contents, &ScanOptions::default(), &label, started)])
+        }
+        Job::Zip(path) => {
+            let started = Instant::now();
+            let bytes = read_bounded(path, settings.limits.max_total_bytes).map_err(fail)?;
+            let password = settings.zip_password.map(str::as_bytes);
+            let packages = palisade_tarball::read_zip(&bytes, &label, password, &settings.limits)
+                .map_err(|error| fail(error.to_string()))?;
+            if packages.is_empty() {
+                return Err(fail("no package (package.json) inside this zip".into()));
+            }
+            let single = packages.len() == 1;
+            let mut entries = Vec::new();
+            for contents in &packages {
+                let target = if single {
+                    label.clone()
+                } else {
+                    format!("{label}:{}", contents.origin)
+                };
+                entries.push(scan_contents(contents, &ScanOptions::default(), &target, started));
+            }
+            Ok(entries)
+        }
+        Job::Registry { name, requested } => {
+            let client = settings
+                .client
+                .ok_or_else(|| fail("no registry client (internal error)".into()))?;
+            let fetched = fetch::registry_package(client, name, requested.as_deref(), settings)
+                .map_err(|error| fail(format!("{error:#}")))?;
+            let started = Instant::now();
+            let contents = palisade_tarball::read_tgz(&fetched.tarball, &fetched.origin, &settings.limits)
+                .map_err(|error| fail(error.to_string()))?;
+            let options = ScanOptions {
+                registry_manifest: Some(fetched.manifest),
+            };
+            let mut entry = scan_contents(&contents, &options, &fetched.origin, started);
+            fill_package(&mut entry.result, name, &fetched.version);
+            if let Some(previous) = fetched.previous {
+                entry.previous = fetch::previous_diff(&previous, &contents, &settings.limits)
+                    .map_err(|error| {
+                        eprintln!("warning: {label}: no diff against {}: {error}", previous.version);
+                    })
+                    .ok();
+            }
+            Ok(vec![entry])
+        }
+        Job::Locked(package) => {
+            let client = settings
+                .client
+                .ok_or_else(|| fail("no registry client (internal error)".into()))?;
+            match fetch::locked_tarball(client, package) {
+                Ok(bytes) => {
+                    let started = Instant::now();
+                    let origin = format!("{}@{}", package.name, package.version);
+                    let contents = palisade_tarball::read_tgz(&bytes, &origin, &settings.limits)
+                        .map_err(|error| fail(error.to_string()))?;
+                    let mut entry = scan_contents(&contents, &ScanOptions::default(), &label, started);
+                    fill_package(&mut entry.result, &package.name, &package.version);
+                    Ok(vec![entry])
+                }
+                Err(fetch::LockedError::Integrity(message)) => Ok(vec![integrity_mismatch(package, &label, message)]),
+                Err(fetch::LockedError::Other(message)) => Err(fail(message)),
+            }
+        }
+    }
+}
+
+fn scan_contents(contents: &PackageContents, options: &ScanOptions, target: &str, started: Instant) -> Entry {
+    let mut result = scan_package(contents, options);
+    if result.package.name.is_empty() {
+        result.package.name = target.to_string();
+    }
+    Entry {
+        result,
+        target: target.to_string(),
+        scan_ms: started.elapsed().as_secs_f64() * 1000.0,
+        error: None,
+        previous: None,
+    }
+}
+
+/// Registry and lockfile packages are reported under the name and version that were asked
+/// for, whatever the tarball's package.json claims (a manifest that lies is the analyzer's
+/// business: manifest confusion).
+fn fill_package(result: &mut ScanResult, name: &str, version: &str) {
+    result.package.name = name.to_string();
+    result.package.version = version.to_string();
+}
+
+/// The stable rule id of a lockfile tarball whose bytes do not match the lockfile integrity.
+pub const INTEGRITY_MISMATCH: &str = "integrity-mismatch";
+
+/// A tarball that does not match its lockfile integrity is never reported clean: it is a
+/// finding (the bytes are not what was locked; a tampered cache, mirror or registry), and the
+/// package counts as not scanned.
+fn integrity_mismatch(package: &fetch::LockedPackage, label: &str, message: String) -> Entry {
+    let finding = Finding::new(
+        INTEGRITY_MISMATCH,
+        Severity::Critical,
+        Confidence::High,
+        format!("the tarball's bytes do not match the lockfile integrity; not scanned: {message}"),
+    )
+    .at(package.lockfile.clone(), package.line)
+    .with_evidence(package.integrity.as_deref().unwrap_or_default());
+    Entry {
+        result: ScanResult {
+            package: PackageRef {
+                name: package.name.clone(),
+                version: package.version.clone(),
+            },
+            verdict: Verdict::Suspicious,
+            score: 1.0,
+            findings: vec![finding],
+            capabilities: Vec::new(),
+            summary: "The tarball served for this package is not the one the lockfile pins, so it was not scanned."
+                .into(),
+            files_scanned: 0,
+            bytes_scanned: 0,
+            unparsed_files: Vec::new(),
+        },
+        target: label.to_string(),
+        scan_ms: 0.0,
+        error: Some(message),
+        previous: None,
+    }
+}
+
+/// A local file, refusing anything larger than `limit` before reading it.
+fn read_bounded(path: &Path, limit: u64) -> Result<Vec<u8>, String> {
+    let metadata = std::fs::metadata(path).map_err(|error| format!("cannot read: {error}"))?;
+    if metadata.len() > limit {
+        return Err(format!("{} bytes is over the {limit}-byte limit", metadata.len()));
+    }
+    std::fs::read(path).map_err(|error| format!("cannot read: {error}"))
+}
