@@ -16,6 +16,19 @@ pub(crate) struct TextScan {
     pub max_nesting: usize,
 }
 
+/// Bytes that need no handling in code: everything except whitespace, quotes, `/`,
+/// brackets, `}` and the prefix operators / JSFuck characters.
+static ORDINARY: [bool; 256] = {
+    let mut table = [true; 256];
+    let special = b" \t\n\r\x0B\x0C\"'`/([{)]}!~-+";
+    let mut i = 0;
+    while i < special.len() {
+        table[special[i] as usize] = false;
+        i += 1;
+    }
+    table
+};
+
 /// Scans `text`. Linear, no allocation besides the line table.
 pub(crate) fn scan(text: &str) -> TextScan {
     let bytes = text.as_bytes();
@@ -42,6 +55,17 @@ pub(crate) fn scan(text: &str) -> TextScan {
     // `}` closing the substitution goes back into the template.
     let mut template_braces: Vec<usize> = Vec::new();
     while i < bytes.len() {
+        // Fast path: ordinary code bytes (identifiers, digits, most punctuation) change
+        // nothing but the non-space count.
+        if state == State::Code {
+            let run = bytes[i..].iter().take_while(|&&b| ORDINARY[b as usize]).count();
+            if run > 0 {
+                non_space += run;
+                prefix_run = 0;
+                i += run;
+                continue;
+            }
+        }
         let b = bytes[i];
         if b == b'\n' {
             max_line_len = max_line_len.max(i - line_start);

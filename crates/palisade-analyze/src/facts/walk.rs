@@ -6,7 +6,7 @@
 //! `var` keeps its folded value until it is reassigned (then it becomes unknown), except
 //! `s += '…'` on a known string, which keeps folding (string building over statements).
 
-use std::collections::{HashMap, HashSet};
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
 use oxc_ast::ast::*;
 use oxc_ast_visit::{walk, Visit};
@@ -171,14 +171,14 @@ impl<'a, 's> Walker<'a, 's> {
             source,
             scan,
             limits,
-            scopes: HashMap::new(),
+            scopes: HashMap::default(),
             undo: Vec::new(),
             marks: Vec::new(),
             depth: 0,
             in_member_object: false,
             fold_budget: limits.fold_budget,
-            derived_seen: HashSet::new(),
-            imports_seen: HashSet::new(),
+            derived_seen: HashSet::default(),
+            imports_seen: HashSet::default(),
             out: AstFacts {
                 calls: Vec::new(),
                 assignments: Vec::new(),
@@ -225,7 +225,7 @@ impl<'a, 's> Walker<'a, 's> {
 
     fn excerpt(&self, span: oxc_span::Span) -> String {
         let start = (span.start as usize).min(self.source.len());
-        let mut end = (span.end as usize).min(self.source.len()).min(start + 400);
+        let mut end = (span.end as usize).min(self.source.len()).min(start + 240);
         while end > start && !self.source.is_char_boundary(end) {
             end -= 1;
         }
@@ -403,7 +403,7 @@ impl<'a, 's> Walker<'a, 's> {
         }
         let hash = {
             use std::hash::{Hash, Hasher};
-            let mut hasher = std::collections::hash_map::DefaultHasher::new();
+            let mut hasher = rustc_hash::FxHasher::default();
             value.hash(&mut hasher);
             hasher.finish()
         };
@@ -1060,6 +1060,41 @@ impl<'a, 's> Walker<'a, 's> {
         self.out.member_reads.push(MemberRead { path, whole, line });
     }
 
+    /// Cheap pre-check before resolving a member chain for a read: walks down to the root
+    /// without allocating and says whether the path could be worth recording.
+    fn root_is_interesting(&self, expr: &Expression<'a>) -> bool {
+        let mut current = expr;
+        for _ in 0..64 {
+            current = match current {
+                Expression::Identifier(id) => {
+                    let name = id.name.as_str();
+                    return match self.lookup(name) {
+                        Some(Binding::Alias(path)) => {
+                            let root = path.split('.').next().unwrap_or("");
+                            !BORING_ROOTS.contains(&root)
+                        }
+                        Some(_) => false,
+                        None => !BORING_ROOTS.contains(&name),
+                    };
+                }
+                Expression::StaticMemberExpression(m) => &m.object,
+                Expression::ComputedMemberExpression(m) => &m.object,
+                Expression::ParenthesizedExpression(p) => &p.expression,
+                Expression::SequenceExpression(seq) => match seq.expressions.last() {
+                    Some(last) => last,
+                    None => return false,
+                },
+                Expression::CallExpression(call) => {
+                    return matches!(&call.callee, Expression::Identifier(id) if id.name.as_str() == "require")
+                        || call.callee.as_member_expression().is_some();
+                }
+                Expression::ChainExpression(_) | Expression::AwaitExpression(_) => return true,
+                _ => return false,
+            };
+        }
+        false
+    }
+
     fn interesting_read(path: &str) -> bool {
         let Some((root, _)) = path.split_once('.') else {
             return false;
@@ -1333,7 +1368,8 @@ impl<'a> Visit<'a> for Walker<'a, '_> {
 
     fn visit_static_member_expression(&mut self, it: &StaticMemberExpression<'a>) {
         let nested = std::mem::take(&mut self.in_member_object);
-        if !nested && self.out.member_reads.len() < self.limits.max_member_reads {
+        if !nested && self.out.member_reads.len() < self.limits.max_member_reads && self.root_is_interesting(&it.object)
+        {
             if let Some(Resolved::Path(path)) = self.resolve(&it.object, 0) {
                 let path = format!("{path}.{}", it.property.name.as_str());
                 if Self::interesting_read(&path) {
@@ -1348,7 +1384,8 @@ impl<'a> Visit<'a> for Walker<'a, '_> {
 
     fn visit_computed_member_expression(&mut self, it: &ComputedMemberExpression<'a>) {
         let nested = std::mem::take(&mut self.in_member_object);
-        if !nested && self.out.member_reads.len() < self.limits.max_member_reads {
+        if !nested && self.out.member_reads.len() < self.limits.max_member_reads && self.root_is_interesting(&it.object)
+        {
             let member_path = match self.fold(&it.expression, 1) {
                 Value::Str { value, .. } => Some(value),
                 Value::Num { value } => Some(number_to_string(value)),
@@ -1383,7 +1420,8 @@ impl<'a> Visit<'a> for Walker<'a, '_> {
         }
         // The object of a method call is read (`process.env.X.split(',')`).
         if let Some(member) = it.callee.without_parentheses().as_member_expression() {
-            if let Some(Resolved::Path(path)) = self.resolve(member.object(), 0) {
+            if !self.root_is_interesting(member.object()) {
+            } else if let Some(Resolved::Path(path)) = self.resolve(member.object(), 0) {
                 if Self::interesting_read(&path) {
                     self.record_member_read(path, false, it.span.start);
                 }

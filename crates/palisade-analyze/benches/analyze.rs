@@ -1,0 +1,67 @@
+//! Analyzer throughput on large real bundles (issue 3 target: >= 50 MB/s of JavaScript
+//! per core). Fetch the bundles once with `bench/fetch-bundles.sh`; without them the
+//! benchmark has nothing to measure and says so.
+
+use std::path::PathBuf;
+
+use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+
+fn bundles() -> Vec<(String, Vec<u8>)> {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../bench/bundles");
+    let mut out = Vec::new();
+    if let Ok(entries) = std::fs::read_dir(&dir) {
+        for entry in entries.flatten() {
+            let path = entry.path();
+            if path.extension().is_some_and(|e| e == "js") {
+                if let Ok(data) = std::fs::read(&path) {
+                    let name = path
+                        .file_name()
+                        .map(|n| n.to_string_lossy().into_owned())
+                        .unwrap_or_default();
+                    out.push((name, data));
+                }
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+fn extract(c: &mut Criterion) {
+    let bundles = bundles();
+    if bundles.is_empty() {
+        eprintln!("no bundles under bench/bundles: run bench/fetch-bundles.sh first; skipping");
+        return;
+    }
+    let mut group = c.benchmark_group("extract");
+    group.sample_size(10);
+    for (name, data) in &bundles {
+        group.throughput(Throughput::Bytes(data.len() as u64));
+        group.bench_function(name.as_str(), |b| {
+            b.iter(|| palisade_analyze::facts::extract(name, std::hint::black_box(data), 0o644))
+        });
+    }
+    group.finish();
+}
+
+/// oxc's parser alone, for comparison: the floor the extractor cannot beat.
+fn parse_only(c: &mut Criterion) {
+    let bundles = bundles();
+    let mut group = c.benchmark_group("oxc-parse");
+    group.sample_size(10);
+    for (name, data) in &bundles {
+        let Ok(text) = std::str::from_utf8(data) else { continue };
+        group.throughput(Throughput::Bytes(data.len() as u64));
+        group.bench_function(name.as_str(), |b| {
+            b.iter(|| {
+                let allocator = oxc_allocator::Allocator::default();
+                let parsed = oxc_parser::Parser::new(&allocator, text, oxc_span::SourceType::cjs()).parse();
+                std::hint::black_box(parsed.program.body.len())
+            })
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, extract, parse_only);
+criterion_main!(benches);
