@@ -130,6 +130,26 @@ pub enum Command {
     #[command(verbatim_doc_comment)]
     Hunt(HuntArgs),
 
+    /// Install a package in a contained, instrumented sandbox and report what it tried to do.
+    ///
+    /// Runs the package's preinstall, install and postinstall scripts the way npm does, then
+    /// loads its entry point (require, or import for ES modules), inside Linux user, mount, PID,
+    /// IPC, UTS and network namespaces: a throwaway root, a fake home with canary credentials,
+    /// a fake network that answers and records every DNS query and connection, a syscall trace
+    /// (exec, file opens, connects) and hard limits. TARGET is a package directory, a .tgz or
+    /// name[@version|@tag|@range] from the registry. Needs user namespaces; a kernel exploit is
+    /// not contained: run untrusted workloads at scale in a VM. See docs/sandbox.md.
+    ///
+    /// Exit codes: 0 nothing at or above --fail-on, 1 findings, 2 bad target or no user
+    /// namespaces, 3 internal error.
+    ///
+    /// Examples:
+    ///   palisade sandbox ./suspicious-package
+    ///   palisade sandbox left-pad@1.3.0 --format json
+    ///   palisade sandbox pkg.tgz --timeout 30 --show-output
+    #[command(verbatim_doc_comment)]
+    Sandbox(SandboxArgs),
+
     /// Look inside packages for what backdoors do: install scripts, exfiltration, droppers, worms.
     ///
     /// TARGET is `name@version` or `name` (latest; a tag or range also works) from the registry,
@@ -585,6 +605,55 @@ mod tests {
     fn clap_definition_is_consistent() {
         Cli::command().debug_assert();
     }
+}
+
+#[derive(Debug, Args)]
+pub struct SandboxArgs {
+    /// A package directory, a .tgz, or name[@version|@tag|@range] from the registry.
+    pub target: String,
+
+    #[arg(long, value_enum, default_value_t = ReportFormat::Table)]
+    pub format: ReportFormat,
+
+    /// Exit 1 when a finding is at or above this severity.
+    #[arg(long, default_value = "moderate", value_parser = parse_fail_on, value_name = "SEVERITY")]
+    pub fail_on: Severity,
+
+    /// The node binary to run inside [default: node on PATH].
+    #[arg(long, value_name = "PATH")]
+    pub node: Option<PathBuf>,
+
+    /// Wall-clock limit of the whole run; then every process is killed.
+    #[arg(long, default_value_t = 60, value_name = "SECONDS")]
+    pub timeout: u64,
+
+    /// CPU time limit per process.
+    #[arg(long, default_value_t = 30, value_name = "SECONDS")]
+    pub cpu: u64,
+
+    /// Address-space limit per process.
+    #[arg(long, default_value_t = 4096, value_name = "MIB")]
+    pub memory: u64,
+
+    /// Processes alive at once (a fork bomb is cut off here).
+    #[arg(long, default_value_t = 64, value_name = "N")]
+    pub max_processes: u32,
+
+    /// Do not run the lifecycle scripts (only load the entry point).
+    #[arg(long)]
+    pub no_scripts: bool,
+
+    /// Do not load the entry point after the scripts.
+    #[arg(long)]
+    pub no_load: bool,
+
+    /// Print the steps' stdout/stderr after the table.
+    #[arg(long)]
+    pub show_output: bool,
+
+    /// Registry for name@version targets [default: from .npmrc].
+    #[arg(long, value_name = "URL")]
+    pub registry: Option<String>,
 }
 
 #[derive(Debug, Args)]

@@ -44,14 +44,15 @@ fn run(cli: Cli) -> Result<Outcome, CliError> {
         Command::Check(args) => commands::check::run(args, &home()?),
         Command::Verify(args) => commands::verify::run(args, &home()?),
         Command::Hunt(args) => commands::hunt::run(args, &home()?),
+        Command::Sandbox(args) => commands::sandbox::run(args, &home),
         Command::Init(args) => commands::init::run(args),
         Command::Serve(args) => commands::serve::run(args, &home()?),
         Command::Admin(args) => commands::admin::run(args),
         Command::Sbom(args) => commands::sbom::run(args),
-        Command::Db { command } => match command {
         Command::Scan(args) => commands::scan::run(args, cli.home.as_deref()),
         Command::Diff(args) => commands::diff::run(args, cli.home.as_deref()),
         Command::Explain(args) => commands::explain::run(args),
+        Command::Db { command } => match command {
             DbCommand::Import(args) => commands::db::import(args, &home()?),
             DbCommand::Sync(args) => commands::db::sync(args, &home()?),
             DbCommand::Status(args) => commands::db::status(args, &home()?),
