@@ -284,7 +284,7 @@ pub fn summarize(
     // The strongest findings, one per rule, install-script listings left to the clause above.
     let mut ranked: Vec<&Finding> = findings
         .iter()
-        .filter(|f| !(f.rule.starts_with("install-script") && !install_commands.is_empty()))
+        .filter(|f| install_commands.is_empty() || !f.rule.starts_with("install-script"))
         .collect();
     ranked
         .sort_by(|a, b| finding_weight(b.severity, b.confidence).total_cmp(&finding_weight(a.severity, a.confidence)));
@@ -479,7 +479,7 @@ mod tests {
             "x.js",
             &[Capability::Eval],
         );
-        let apart = assess(&[decoded.clone()], &[]).score + assess(&[eval.clone()], &[]).score;
+        let apart = assess(std::slice::from_ref(&decoded), &[]).score + assess(std::slice::from_ref(&eval), &[]).score;
         let together = assess(&[decoded, eval], &[]);
         assert!(together.score > apart);
         assert!(together.combinations.iter().any(|c| c.reason.contains("decodes")));
