@@ -19,11 +19,13 @@ static INFO: RuleInfo = RuleInfo {
     docs: r#"## What it detects
 
 A name that is not itself popular but is within one slip of a popular npm package (the
-~1,300 names shipped in `data/popular-npm-names.txt`: the most-downloaded packages plus
-well-known application packages):
+~2,750 names shipped in `data/popular-npm-names.txt`: the 1,000 most-downloaded packages,
+well-known application packages, and every package those 1,000 depend on):
 
-- **edit distance** 1 (2 for names of 10+ characters): `lodahs`, `expres`, `reqeust`;
-- **transposition** of adjacent letters: `electorn` → `electron`, `crossenv`-style slips;
+- **edit distance** 1 for names of 6+ characters, 2 for names of 12+ (`expres`, `mongose`,
+  `webpack-dev-servr`); a trailing version digit (`split2`), a plural `s`, or one name
+  extending the other by two characters are naming conventions and do not count;
+- **transposition** of adjacent letters, from 5 characters: `electorn` → `electron`, `axois`;
 - **homoglyphs**: `rn`→`m`, `vv`→`w`, `0`→`o`, `1`→`l` (`rnongoose`, `l0dash`);
 - **separator and scope confusion**: `react_dom`, `reactdom`, `types-node` or `typesnode`
   for `@types/node`, `babelcore` for `@babel/core`.
@@ -40,9 +42,11 @@ on its own: the name is a reason to look, the code decides.
 
 ## Known false positives
 
-Legitimate small packages with names close to popular ones (`chalk` / `chalky`), and forks
-published under a separator variant. The finding names the package it resembles so a
-reviewer can decide in a second.
+Legitimate less-known packages with names close to popular ones: measured on 1,705 real
+dependency names from lockfiles that are not in the list, 30 (1.8%) are reported, many
+separator variants that predate the popular package (`camel-case` / `camelcase`,
+`isstream` / `is-stream`). The finding names the package it resembles so a reviewer can
+decide in a second.
 "#,
 };
 
@@ -156,6 +160,20 @@ fn is_transposition(a: &str, b: &str) -> bool {
     matches!(diffs.as_slice(), [i, j] if *j == i + 1 && a[*i] == b[*j] && a[*j] == b[*i])
 }
 
+/// `split2` / `split`, `cli-table3` / `cli-table`: a trailing major-version digit is how
+/// maintained forks are named, not a slip of the finger.
+fn digit_suffix_variant(a: &str, b: &str) -> bool {
+    let stem = |s: &str| s.trim_end_matches(|c: char| c.is_ascii_digit()).len();
+    let (a_stem, b_stem) = (stem(a), stem(b));
+    a_stem == b_stem && a[..a_stem] == b[..b_stem] && a != b
+}
+
+/// `cookie` / `cookies`: singular and plural are both common, legitimate names.
+fn plural_variant(a: &str, b: &str) -> bool {
+    let singular = |plural: &str, single: &str| plural.strip_suffix('s') == Some(single) && !single.ends_with('s');
+    singular(a, b) || singular(b, a)
+}
+
 /// The popular package `name` imitates, and how; `None` for popular names themselves.
 pub fn typosquat_target(name: &str) -> Option<(&'static str, Technique)> {
     let popular = popular();
@@ -190,12 +208,23 @@ pub fn typosquat_target(name: &str) -> Option<(&'static str, Technique)> {
         if target_bare.len() < 5 || (scope.is_some() != target_scope.is_some()) {
             continue;
         }
-        let limit = if target.len() >= 10 { 2 } else { 1 };
+        // Two edits only on long names, and not when one name extends the other
+        // (`http-proxy` / `http-proxy-3`): that is a naming convention, not a slip.
+        let limit = if target.len() >= 12 && !lower.starts_with(target) && !target.starts_with(&lower) {
+            2
+        } else {
+            1
+        };
         let distance = osa_distance(lower.as_bytes(), target.as_bytes(), limit);
-        if distance <= limit {
-            if is_transposition(&lower, target) {
-                return Some((target, Technique::Transposition));
-            }
+        if distance > limit || digit_suffix_variant(&lower, target) || plural_variant(&lower, target) {
+            continue;
+        }
+        // On five-letter names one plain edit is too often another real word (`socks`,
+        // `sockjs`); only a swap of two letters counts there.
+        if is_transposition(&lower, target) {
+            return Some((target, Technique::Transposition));
+        }
+        if target.len() >= 6 {
             return Some((target, Technique::EditDistance(distance)));
         }
     }
@@ -261,6 +290,9 @@ mod tests {
         }
         for name in [
             "palisade",
+            "split3",
+            "cli-table4",
+            "lru-cache2",
             "my-internal-tool",
             "@acme/lodash",
             "@types/reakt",
@@ -301,5 +333,31 @@ mod tests {
             &[("package.json", br#"{"name": "electron", "version": "1.0.1"}"#)]
         )
         .is_empty());
+    }
+}
+
+#[cfg(test)]
+mod measure {
+    use super::typosquat_target;
+
+    /// `PALISADE_NAMES_FILE=names.txt cargo test -p palisade-analyze --lib typosquat_on_names -- --ignored --nocapture`:
+    /// prints how many legitimate names (e.g. every dependency named by the popular packages)
+    /// the rule would report.
+    #[test]
+    #[ignore = "needs a names file"]
+    fn typosquat_on_names() {
+        let Ok(path) = std::env::var("PALISADE_NAMES_FILE") else {
+            return;
+        };
+        let text = std::fs::read_to_string(path).unwrap_or_default();
+        let names: Vec<&str> = text.lines().filter(|l| !l.is_empty()).collect();
+        let hits: Vec<String> = names
+            .iter()
+            .filter_map(|n| typosquat_target(n).map(|(t, how)| format!("{n} ~ {t} ({how:?})")))
+            .collect();
+        for hit in &hits {
+            println!("{hit}");
+        }
+        println!("{} of {} names reported", hits.len(), names.len());
     }
 }
