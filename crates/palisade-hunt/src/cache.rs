@@ -271,6 +271,20 @@ mod tests {
         );
     }
 
+    proptest::proptest! {
+        /// Cache files and names are attacker-influenced: parsers never panic.
+        #[test]
+        fn cache_parsers_never_panic(text in "\\PC{0,80}", name in "[@a-z0-9.+_-]{0,30}(@[0-9.a-z-]{0,12})?(@@@1|\\.json|\\.mpk|\\.zip)?") {
+            let _ = npm_cacache_bucket(&text);
+            let _ = npm_cacache_bucket(&format!("abc\t{text}"));
+            let _ = package_from_tarball_url(&text);
+            let _ = package_from_spec(&text);
+            let _ = pnpm_index(&name, Some(&text));
+            let _ = bun_cache_dir(&name, Some("@s"));
+            let _ = yarn_berry_zip(Path::new(&name));
+        }
+    }
+
     #[test]
     fn bun_cache_names() {
         let id = |name: &str, scope| bun_cache_dir(name, scope).map(|p| format!("{}@{}", p.name, p.version));

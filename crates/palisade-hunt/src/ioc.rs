@@ -388,8 +388,10 @@ fn parse_sha256(hex: &str) -> Option<[u8; 32]> {
 
 /// `name`, `name@version`, `name@range`, `name@1.0.1, 1.0.2`, `@scope/name@…`.
 fn parse_package_line(line: &str, origin: &str) -> Result<Vec<PackageIndicator>, String> {
-    let (name, spec) = match line[1..].find('@') {
-        Some(at) => (&line[..at + 1], Some(&line[at + 2..])),
+    // The first character may be a scope's `@`: look for the separator after it.
+    let first_len = line.chars().next().map_or(0, char::len_utf8);
+    let (name, spec) = match line[first_len..].find('@') {
+        Some(at) => (&line[..first_len + at], Some(&line[first_len + at + 1..])),
         None => (line, None),
     };
     let name = name.trim();
@@ -505,6 +507,24 @@ mod tests {
         assert_eq!(ids(&indicators, "three", "3.0.0"), vec!["GHSA-aaaa-bbbb-cccc"]);
         assert_eq!(ids(&indicators, "four", "4.0.0"), vec!["MAL-2025-0004"]);
         assert!(ids(&indicators, "four", "4.0.1").is_empty());
+    }
+
+    proptest::proptest! {
+        /// IOC files are pasted from anywhere: no line may panic the parser.
+        #[test]
+        fn any_line_parses_or_errs(line in "\\PC{0,40}") {
+            let _ = parse_package_line(&line, "f:1");
+            let mut packages = Vec::new();
+            let mut files = FileIndicators::default();
+            let mut globs = GlobSetBuilder::new();
+            let _ = parse_lines(Path::new("f"), &line, &mut packages, &mut files, &mut globs);
+        }
+    }
+
+    #[test]
+    fn non_ascii_names_do_not_panic() {
+        assert!(parse_package_line("é@1.0.0", "f:1").is_ok());
+        assert_eq!(parse_package_line("@s/é@1.0.0", "f:1").map(|v| v.len()), Ok(1));
     }
 
     #[test]

@@ -397,6 +397,17 @@ mod tests {
         assert!(reasons[0].contains("shuts the machine down"), "{reasons:?}");
     }
 
+    proptest::proptest! {
+        #[test]
+        fn evaluate_never_panics(text in "\\PC{0,120}") {
+            for kind in [PersistenceKind::ShellRc, PersistenceKind::Workflow, PersistenceKind::RunnerRegistration, PersistenceKind::Cron] {
+                let _ = evaluate(kind, Path::new("/h/.github/workflows/x.yml"), &text, &[]);
+            }
+            let _ = destructive(&text);
+            let _ = has_key(&text, &["_authToken"]);
+        }
+    }
+
     #[test]
     fn destructive_commands_target_home_or_root_only() {
         assert!(destructive("rm -rf ~").is_some());
