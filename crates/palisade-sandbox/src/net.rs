@@ -298,6 +298,10 @@ fn handle_connection(mut stream: TcpStream, recorder: &Recorder, stop: &AtomicBo
             }
             Err(_) => break,
         }
+        // A TLS client waits for a ServerHello that never comes: the ClientHello is all there is.
+        if parse_sni(&data).is_some() {
+            break;
+        }
         if http_complete(&data) {
             let _ = stream.write_all(
                 b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok",

@@ -159,7 +159,9 @@ impl Recorder {
             return;
         }
         let quiet = if write { QUIET_WRITES } else { QUIET_READS };
-        if quiet.iter().any(|prefix| path.starts_with(prefix)) && !path.starts_with(&self.package_dir) {
+        // A process's environment is where CI secrets live, its own included.
+        let secret = path.starts_with("/proc/") && path.ends_with("/environ");
+        if quiet.iter().any(|prefix| path.starts_with(prefix)) && !path.starts_with(&self.package_dir) && !secret {
             return;
         }
         if !write && path.starts_with(&self.package_dir) {
@@ -810,6 +812,15 @@ pub fn run(target: &Target, options: &Options) -> Result<SandboxReport, SandboxE
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn namespace_failures_name_the_sysctls() {
+        let error = unsupported_from("unshare(user, mount, net, ipc, uts, pid namespaces): EPERM");
+        assert!(error.is_input_error());
+        let hint = error.hint().unwrap_or_default();
+        assert!(hint.contains("user.max_user_namespaces") && hint.contains("kernel.unprivileged_userns_clone"));
+        assert!(error.to_string().contains("EPERM"));
+    }
 
     #[test]
     fn package_names_and_paths_cannot_escape() {

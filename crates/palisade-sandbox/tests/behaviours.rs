@@ -526,3 +526,43 @@ fn es_module_entry_point_is_imported() {
     assert_eq!(load, Some(Some("load".to_string())));
     assert_eq!(report.package.version, "2.0.0");
 }
+
+#[test]
+fn worm_republishing_and_environment_harvest_are_reported() {
+    if !supported() {
+        return;
+    }
+    // Shai-Hulud style: read the process environment, then republish with the stolen token.
+    let script = "cat /proc/self/environ > /dev/null; npm publish --registry https://registry.npmjs.org/ --fetch-retries=0 || true";
+    let report = sandbox(
+        &package(
+            "worm",
+            &format!(r#"{{"postinstall":"{script}"}}"#),
+            &[("index.js", "module.exports = 1;")],
+        ),
+        Limits {
+            wall_time: Duration::from_secs(40),
+            ..Limits::default()
+        },
+    );
+    eprintln!("worm run: {} ms, stages {:?}", report.duration_ms, report.stages);
+    assert!(rules(&report).contains(&"sandbox-npm-publish"), "{}", dump(&report));
+    assert!(rules(&report).contains(&"sandbox-sensitive-read"), "{}", dump(&report));
+    assert_eq!(report.verdict, Verdict::Malicious);
+    // npm reads the canary ~/.npmrc for its token and tries the registry: the sink sees TLS.
+    assert!(
+        events(&report, EventKind::Honeytoken)
+            .iter()
+            .any(|d| d.contains("~/.npmrc")),
+        "{}",
+        dump(&report)
+    );
+    assert!(
+        report
+            .network
+            .iter()
+            .any(|r| r.tls_sni.as_deref() == Some("registry.npmjs.org") && r.port == 443),
+        "{}",
+        dump(&report)
+    );
+}
