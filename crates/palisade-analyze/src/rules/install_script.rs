@@ -178,7 +178,13 @@ pub enum Action {
     },
     /// Runs a shipped executable, a Windows living-off-the-land binary, or PowerShell with
     /// an encoded or hidden command.
-    Binary { command: String, reason: String },
+    Binary {
+        command: String,
+        reason: String,
+        /// Only malware does this from an install script (encoded or hidden PowerShell,
+        /// `rundll32`/`mshta`/`regsvr32`).
+        critical: bool,
+    },
 }
 
 /// One lifecycle script and what it does.
@@ -551,6 +557,7 @@ fn classify_command(command: &str, package: &PackageFacts<'_>, depth: usize, out
             out.push(Action::Binary {
                 command: segment.text.clone(),
                 reason: format!("`{name}` runs scripts or libraries outside Node.js"),
+                critical: matches!(name.as_str(), "rundll32" | "mshta" | "regsvr32"),
             });
             continue;
         }
@@ -569,10 +576,12 @@ fn classify_command(command: &str, package: &PackageFacts<'_>, depth: usize, out
         match lookup_kind(package, &path) {
             Some(FileKind::NativeExecutable) => out.push(Action::Binary {
                 command: segment.text.clone(),
+                critical: false,
                 reason: format!("runs the native executable `{path}` shipped in the package"),
             }),
             Some(FileKind::Binary) => out.push(Action::Binary {
                 command: segment.text.clone(),
+                critical: false,
                 reason: format!("runs the binary file `{path}` shipped in the package"),
             }),
             Some(_) => out.push(Action::RunsFile {
@@ -583,6 +592,7 @@ fn classify_command(command: &str, package: &PackageFacts<'_>, depth: usize, out
             None if downloaded.contains(&path) => {}
             None if looks_like_path && first.ends_with(".exe") => out.push(Action::Binary {
                 command: segment.text.clone(),
+                critical: false,
                 reason: format!("runs the executable `{first}`"),
             }),
             None => {}
@@ -798,6 +808,7 @@ fn classify_powershell(
         out.push(Action::Binary {
             command: segment.text.clone(),
             reason: "PowerShell with a base64-encoded command".into(),
+            critical: true,
         });
         return;
     }
@@ -837,6 +848,7 @@ fn classify_powershell(
         out.push(Action::Binary {
             command: segment.text.clone(),
             reason: "PowerShell in a hidden window".into(),
+            critical: true,
         });
         return;
     }

@@ -22,6 +22,9 @@ static INFO: RuleInfo = RuleInfo {
 - Windows living-off-the-land binaries: `wscript`, `cscript`, `mshta`, `rundll32`,
   `regsvr32`, `msiexec`, `schtasks`.
 
+High; **critical** for encoded or hidden PowerShell and for `rundll32`/`mshta`/`regsvr32`,
+which no legitimate package runs from an install script.
+
 ## Real attacks
 
 - ua-parser-js 0.7.29 (October 2021): `preinstall.bat` started `jsextension.exe` (a Monero
@@ -44,12 +47,18 @@ impl PackageRule for InstallScriptBinary {
     fn check(&self, package: &PackageFacts<'_>, out: &mut Vec<Finding>) {
         for script in lifecycle_scripts(package) {
             for action in &script.actions {
-                let Action::Binary { command, reason } = action else {
+                let Action::Binary {
+                    command,
+                    reason,
+                    critical,
+                } = action
+                else {
                     continue;
                 };
                 let message = format!("`{}` script {reason}", script.event);
+                let severity = if *critical { Severity::Critical } else { INFO.severity };
                 out.push(
-                    Finding::new(INFO.id, INFO.severity, INFO.confidence, message)
+                    Finding::new(INFO.id, severity, INFO.confidence, message)
                         .at("package.json", script.line)
                         .with_evidence(command)
                         .with_capabilities(INFO.capabilities),
@@ -68,12 +77,13 @@ mod tests {
 
     #[test]
     fn shipped_executables_and_encoded_powershell() {
-        for command in [
-            "./bin/installer",
-            "powershell.exe -NoProfile -EncodedCommand SQBFAFgA",
-            "powershell -w hidden -c Start-Sleep 1",
-            "start /B jsextension.exe -k",
-            "rundll32.exe create.dll,DllRegisterServer",
+        for (command, severity) in [
+            ("./bin/installer", Severity::High),
+            ("powershell.exe -NoProfile -EncodedCommand SQBFAFgA", Severity::Critical),
+            ("powershell -w hidden -c Start-Sleep 1", Severity::Critical),
+            ("start /B jsextension.exe -k", Severity::High),
+            ("rundll32.exe create.dll,DllRegisterServer", Severity::Critical),
+            ("msiexec /i setup.msi /qn", Severity::High),
         ] {
             let manifest = manifest_with_scripts(&[("preinstall", command)]);
             let findings = run(
@@ -81,7 +91,7 @@ mod tests {
                 &[("package.json", &manifest), ("bin/installer", ELF)],
             );
             assert_eq!(findings.len(), 1, "{command}: {findings:?}");
-            assert_eq!(findings[0].severity, Severity::High);
+            assert_eq!(findings[0].severity, severity, "{command}");
         }
     }
 

