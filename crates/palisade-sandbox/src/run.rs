@@ -489,7 +489,8 @@ pub fn run(target: &Target, options: &Options) -> Result<SandboxReport, SandboxE
     let name = safe_name(&manifest.name);
     let package_dir = format!("{PROJECT}/node_modules/{name}");
     let honeytokens = Honeytokens::generate();
-    let seccomp = crate::trace::seccomp_program().map_err(SandboxError::Setup)?;
+    let mut seccomp = vec![crate::trace::seccomp_program().map_err(SandboxError::Setup)?];
+    seccomp.extend(crate::trace::hardening_programs().map_err(SandboxError::Setup)?);
     let root = tempfile::Builder::new()
         .prefix("palisade-sandbox-")
         .permissions(std::os::unix::fs::PermissionsExt::from_mode(0o755))

@@ -55,7 +55,8 @@ pub(crate) struct Plan {
     pub steps: Vec<StepPlan>,
     pub limits: Limits,
     pub linger: Duration,
-    pub seccomp: seccompiler::BpfProgram,
+    /// Seccomp filters, installed in order: the tracing filter and the hardening filters.
+    pub seccomp: Vec<seccompiler::BpfProgram>,
 }
 
 /// The running sandbox as the host sees it.
@@ -436,7 +437,9 @@ fn init_main(plan: &Plan, output: &std::fs::File, status: &mut std::fs::File) ->
     for (resource, soft, hard) in rlimits {
         setrlimit(resource, soft, hard).map_err(|error| format!("setrlimit {resource:?}: {error}"))?;
     }
-    seccompiler::apply_filter(&plan.seccomp).map_err(|error| format!("seccomp filter: {error}"))?;
+    for program in &plan.seccomp {
+        seccompiler::apply_filter(program).map_err(|error| format!("seccomp filter: {error}"))?;
+    }
     // 7. The steps, in order, reaping every process; npm stops at the first failing script.
     for step in &plan.steps {
         let _ = writeln!(status, "start {}", step.name);

@@ -53,6 +53,92 @@ pub(crate) fn seccomp_program() -> Result<seccompiler::BpfProgram, String> {
         .map_err(|error: seccompiler::BackendError| error.to_string())
 }
 
+/// Syscalls the package never needs during an install and that widen the kernel's attack
+/// surface or could tamper with the sandbox: they fail with EPERM. `clone3` fails with ENOSYS
+/// (its flags live in memory a filter cannot read), so libc falls back to `clone`, whose
+/// namespace flags are checked.
+#[cfg(target_arch = "x86_64")]
+const DENIED: &[i64] = &[
+    libc::SYS_unshare,
+    libc::SYS_setns,
+    libc::SYS_mount,
+    libc::SYS_umount2,
+    libc::SYS_pivot_root,
+    libc::SYS_chroot,
+    libc::SYS_ptrace,
+    libc::SYS_process_vm_writev,
+    libc::SYS_bpf,
+    libc::SYS_perf_event_open,
+    libc::SYS_userfaultfd,
+    libc::SYS_keyctl,
+    libc::SYS_add_key,
+    libc::SYS_request_key,
+    libc::SYS_kexec_load,
+    libc::SYS_kexec_file_load,
+    libc::SYS_init_module,
+    libc::SYS_finit_module,
+    libc::SYS_delete_module,
+    libc::SYS_open_by_handle_at,
+    libc::SYS_fsopen,
+    libc::SYS_fsmount,
+    libc::SYS_move_mount,
+    libc::SYS_open_tree,
+    libc::SYS_mount_setattr,
+    libc::SYS_io_uring_setup,
+    libc::SYS_acct,
+    libc::SYS_swapon,
+    libc::SYS_swapoff,
+    libc::SYS_reboot,
+    libc::SYS_syslog,
+];
+
+/// The hardening filter: EPERM for [`DENIED`] and for `clone` with namespace flags, ENOSYS for
+/// `clone3`. Installed next to the tracing filter; the kernel applies the stricter action.
+#[cfg(target_arch = "x86_64")]
+pub(crate) fn hardening_programs() -> Result<Vec<seccompiler::BpfProgram>, String> {
+    use seccompiler::{SeccompAction, SeccompCmpArgLen, SeccompCmpOp, SeccompCondition, SeccompRule};
+    use std::collections::BTreeMap;
+    let error = |error: seccompiler::BackendError| error.to_string();
+    let namespaces = (libc::CLONE_NEWUSER
+        | libc::CLONE_NEWNS
+        | libc::CLONE_NEWNET
+        | libc::CLONE_NEWPID
+        | libc::CLONE_NEWIPC
+        | libc::CLONE_NEWUTS
+        | libc::CLONE_NEWCGROUP) as u64;
+    let mut rules: BTreeMap<i64, Vec<SeccompRule>> = DENIED.iter().map(|nr| (*nr, Vec::new())).collect();
+    // One rule per flag: any of them set is a match.
+    let mut clone_rules = Vec::new();
+    for bit in 0..64 {
+        let flag = 1u64 << bit;
+        if namespaces & flag != 0 {
+            let condition =
+                SeccompCondition::new(0, SeccompCmpArgLen::Qword, SeccompCmpOp::MaskedEq(flag), flag).map_err(error)?;
+            clone_rules.push(SeccompRule::new(vec![condition]).map_err(error)?);
+        }
+    }
+    rules.insert(libc::SYS_clone, clone_rules);
+    let deny = seccompiler::SeccompFilter::new(
+        rules,
+        SeccompAction::Allow,
+        SeccompAction::Errno(libc::EPERM as u32),
+        seccompiler::TargetArch::x86_64,
+    )
+    .map_err(error)?;
+    let clone3: BTreeMap<i64, Vec<SeccompRule>> = [(libc::SYS_clone3, Vec::new())].into_iter().collect();
+    let no_clone3 = seccompiler::SeccompFilter::new(
+        clone3,
+        SeccompAction::Allow,
+        SeccompAction::Errno(libc::ENOSYS as u32),
+        seccompiler::TargetArch::x86_64,
+    )
+    .map_err(error)?;
+    Ok(vec![
+        deny.try_into().map_err(error)?,
+        no_clone3.try_into().map_err(error)?,
+    ])
+}
+
 pub(crate) fn set_options(pid: Pid) -> nix::Result<()> {
     ptrace::setoptions(
         pid,

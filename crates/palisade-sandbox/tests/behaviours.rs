@@ -566,3 +566,26 @@ fn worm_republishing_and_environment_harvest_are_reported() {
         dump(&report)
     );
 }
+
+#[test]
+fn namespace_and_kernel_interfaces_are_refused_inside() {
+    if !supported() {
+        return;
+    }
+    // Escapes and kernel attack surface: new namespaces, mounts, ptrace. Each must fail inside,
+    // while ordinary process creation (node spawning a child) keeps working.
+    let script = "unshare -U true && echo UNSHARE-OK; \
+                  mount -t tmpfs none /tmp 2>/dev/null && echo MOUNT-OK; \
+                  node -e \"require('child_process').execFileSync('true'); console.log('SPAWN-OK')\"";
+    let report = sandbox(
+        &package(
+            "escape",
+            &format!(r#"{{"preinstall":{}}}"#, serde_json::json!(script)),
+            &[],
+        ),
+        Limits::default(),
+    );
+    assert!(!report.output.contains("UNSHARE-OK"), "{}", report.output);
+    assert!(!report.output.contains("MOUNT-OK"), "{}", report.output);
+    assert!(report.output.contains("SPAWN-OK"), "{}", report.output);
+}
