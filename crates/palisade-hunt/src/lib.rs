@@ -63,6 +63,9 @@ pub struct HuntOptions {
     pub threads: usize,
     /// Files larger than this are not hashed for `sha256:` indicators.
     pub max_hash_bytes: u64,
+    /// Entries looked at so far, updated as the walk goes (in batches), for a
+    /// progress display; the library itself never prints.
+    pub progress: Option<std::sync::Arc<std::sync::atomic::AtomicU64>>,
 }
 
 impl Default for HuntOptions {
@@ -71,6 +74,7 @@ impl Default for HuntOptions {
             roots: Vec::new(),
             threads: 0,
             max_hash_bytes: 64 * 1024 * 1024,
+            progress: None,
         }
     }
 }
@@ -277,6 +281,7 @@ pub fn hunt(options: &HuntOptions, indicators: &Indicators) -> Result<HuntReport
         indicators: &indicators.files,
         threads,
         max_hash_bytes: options.max_hash_bytes,
+        progress: options.progress.as_deref(),
     };
     let mut roots = Vec::new();
     for root in &options.roots {

@@ -9,6 +9,7 @@
 use std::ffi::OsStr;
 use std::io::Read;
 use std::path::{Component, Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 
 use ignore::{DirEntry, ParallelVisitor, ParallelVisitorBuilder, WalkBuilder, WalkState};
@@ -92,7 +93,11 @@ pub(crate) struct Walk<'a> {
     pub indicators: &'a FileIndicators,
     pub threads: usize,
     pub max_hash_bytes: u64,
+    pub progress: Option<&'a AtomicU64>,
 }
+
+/// Entries counted locally before being added to the shared progress counter.
+const PROGRESS_BATCH: u64 = 1024;
 
 impl Walk<'_> {
     pub fn run(&self, root: &Path) -> Found {
@@ -129,6 +134,7 @@ impl<'s> ParallelVisitorBuilder<'s> for VisitorBuilder<'s, '_> {
             walk: self.walk,
             sink: self.sink,
             found: Found::default(),
+            unreported: 0,
         })
     }
 }
@@ -137,10 +143,15 @@ struct Visitor<'a, 'w> {
     walk: &'a Walk<'w>,
     sink: &'a Mutex<Found>,
     found: Found,
+    /// Entries not yet added to the progress counter.
+    unreported: u64,
 }
 
 impl Drop for Visitor<'_, '_> {
     fn drop(&mut self) {
+        if let Some(progress) = self.walk.progress {
+            progress.fetch_add(self.unreported, Ordering::Relaxed);
+        }
         let found = std::mem::take(&mut self.found);
         let mut sink = self.sink.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
         sink.merge(found);
@@ -149,6 +160,13 @@ impl Drop for Visitor<'_, '_> {
 
 impl ParallelVisitor for Visitor<'_, '_> {
     fn visit(&mut self, entry: Result<DirEntry, ignore::Error>) -> WalkState {
+        self.unreported += 1;
+        if self.unreported >= PROGRESS_BATCH {
+            if let Some(progress) = self.walk.progress {
+                progress.fetch_add(self.unreported, Ordering::Relaxed);
+            }
+            self.unreported = 0;
+        }
         match entry {
             Ok(entry) => self.entry(&entry),
             Err(error) => self.walk_error(&error),

@@ -524,7 +524,18 @@ fn a_clean_tree_has_no_hits_and_no_response() {
     let root = dir.path();
     package(&root.join("app/node_modules/chalk"), "chalk", "5.6.0");
     package(&root.join("app/node_modules/debug"), "debug", "4.4.1");
-    let report = run(root, None);
+    let progress = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let indicators = Indicators::load(Some(Database::baseline().expect("baseline")), &[]).expect("indicators");
+    let options = HuntOptions {
+        roots: vec![root.to_path_buf()],
+        progress: Some(progress.clone()),
+        ..HuntOptions::default()
+    };
+    let report = hunt(&options, &indicators).expect("hunt runs");
+    // Every entry reaches the progress counter: 4 files and 5 folders (root, app,
+    // node_modules, chalk, debug).
+    assert_eq!(progress.load(std::sync::atomic::Ordering::Relaxed), 9);
+    assert_eq!(report.files_scanned, 4);
     assert!(report.hits.is_empty(), "{:#?}", report.hits);
     assert!(!report.found_anything());
     assert!(report.response.is_empty());

@@ -2,8 +2,10 @@
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
-use std::io::Write as _;
+use std::io::{IsTerminal as _, Write as _};
 use std::path::Path;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
 
 use palisade_advisory::Database;
 use palisade_hunt::{Evidence, Hit, HuntError, HuntOptions, HuntReport, Indicators};
@@ -33,12 +35,37 @@ pub fn run(args: &HuntArgs, home: &Path) -> Result<Outcome, CliError> {
         );
     }
     tracing::info!(roots = ?roots, "sweeping");
+    // A spinner with the entries seen so far, only when stderr is a terminal.
+    let progress = std::io::stderr().is_terminal().then(|| Arc::new(AtomicU64::new(0)));
     let options = HuntOptions {
         roots,
         threads: args.threads,
+        progress: progress.clone(),
         ..HuntOptions::default()
     };
-    let report = palisade_hunt::hunt(&options, &indicators).map_err(hunt_error)?;
+    let done = Arc::new(AtomicBool::new(false));
+    let spinner = progress.map(|progress| {
+        let done = Arc::clone(&done);
+        std::thread::spawn(move || {
+            let bar = indicatif::ProgressBar::new_spinner();
+            bar.set_style(
+                indicatif::ProgressStyle::with_template("{spinner} sweeping: {msg} ({elapsed})")
+                    .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
+            );
+            while !done.load(Ordering::Relaxed) {
+                bar.set_message(format!("{} files and folders", progress.load(Ordering::Relaxed)));
+                bar.tick();
+                std::thread::sleep(std::time::Duration::from_millis(100));
+            }
+            bar.finish_and_clear();
+        })
+    });
+    let result = palisade_hunt::hunt(&options, &indicators);
+    done.store(true, Ordering::Relaxed);
+    if let Some(spinner) = spinner {
+        let _ = spinner.join();
+    }
+    let report = result.map_err(hunt_error)?;
     let text = match args.format {
         HuntFormat::Json => serde_json::to_string_pretty(&report).map_err(CliError::internal)? + "\n",
         HuntFormat::Osv => {
