@@ -20,6 +20,7 @@ pub fn rule_ids() -> &'static [(&'static str, &'static str)] {
         ("sandbox-sensitive-read", "a credential or secret store that is not a honeytoken was opened (.git-credentials, .docker/config.json, /proc/N/environ, browser profiles)"),
         ("sandbox-network-connect", "the install looked up names or opened connections"),
         ("sandbox-write-outside", "files were written outside the package, /tmp and the npm cache (other packages, the project)"),
+        ("sandbox-destructive", "files of the home or the project were deleted (wiper behaviour)"),
         ("sandbox-limit", "a sandbox limit was hit: wall time, CPU, process count, file size or output"),
     ]
 }
@@ -207,7 +208,7 @@ pub(crate) fn findings(report: &SandboxReport, package_dir: &str) -> Vec<Finding
     // Honeytoken files opened.
     let tokens: BTreeSet<String> = events
         .iter()
-        .filter(|event| event.kind == EventKind::Honeytoken)
+        .filter(|event| event.kind == EventKind::Honeytoken && event.detail.starts_with("read "))
         .map(|event| event.detail.clone())
         .collect();
     if !tokens.is_empty() {
@@ -235,8 +236,15 @@ pub(crate) fn findings(report: &SandboxReport, package_dir: &str) -> Vec<Finding
     let mut outside = BTreeSet::new();
     let mut written = BTreeSet::new();
     let mut executable = BTreeSet::new();
+    let mut deleted = BTreeSet::new();
     for event in events.iter().filter(|event| event.kind == EventKind::FileWrite) {
         let path = event_path(event);
+        if event.detail.ends_with("(delete)") {
+            if !path.starts_with(package_dir) && !path.starts_with("/tmp/") {
+                deleted.insert(path.to_string());
+            }
+            continue;
+        }
         if let Some(kind) = persistence_kind(path) {
             persistence.insert(format!("{path} ({kind})"));
         } else if !path.starts_with(package_dir)
@@ -268,6 +276,28 @@ pub(crate) fn findings(report: &SandboxReport, package_dir: &str) -> Vec<Finding
             )
             .with_evidence(list(&persistence, 6))
             .with_capabilities(&[Capability::Persistence, Capability::Filesystem]),
+        );
+    }
+
+    if !deleted.is_empty() {
+        let home_or_project = deleted
+            .iter()
+            .filter(|path| path.starts_with(&format!("{HOME}/")) || path.starts_with("/app/"))
+            .count();
+        let severity = if home_or_project >= 3 {
+            Severity::Critical
+        } else {
+            Severity::High
+        };
+        findings.push(
+            Finding::new(
+                "sandbox-destructive",
+                severity,
+                Confidence::High,
+                format!("the install deleted {} files outside its own directory", deleted.len()),
+            )
+            .with_evidence(list(&deleted, 6))
+            .with_capabilities(&[Capability::Destructive, Capability::Filesystem]),
         );
     }
 

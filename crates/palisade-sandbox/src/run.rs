@@ -136,7 +136,10 @@ impl Recorder {
         self.lock().network.push(record);
     }
 
-    pub fn exec(&self, pid: u32, path: String, argv: Vec<String>, parent: String, ppid: u32) {
+    pub fn exec(&self, pid: u32, path: String, mut argv: Vec<String>, parent: String, ppid: u32) {
+        if argv.get(2).is_some_and(|script| script == LOADER) {
+            argv[2] = "<palisade entry loader>".into();
+        }
         let mut detail = argv.join(" ");
         if detail.is_empty() {
             detail = path;
@@ -154,7 +157,11 @@ impl Recorder {
 
     pub fn file(&self, pid: u32, path: &str, write: bool, note: Option<String>) {
         if let Some(token) = self.honeytokens.file_token(path) {
-            let verb = if write { "write" } else { "read" };
+            let verb = match (&note, write) {
+                (Some(note), _) if note == "delete" => "delete",
+                (_, true) => "write",
+                (_, false) => "read",
+            };
             self.event(EventKind::Honeytoken, pid, format!("{verb} {} ({path})", token.name));
             return;
         }

@@ -34,6 +34,9 @@ pub(crate) const TRACED: &[i64] = &[
     libc::SYS_symlinkat,
     libc::SYS_link,
     libc::SYS_linkat,
+    libc::SYS_unlink,
+    libc::SYS_unlinkat,
+    libc::SYS_rmdir,
 ];
 
 /// The seccomp program: allow everything, but let the tracer see the syscalls above.
@@ -482,6 +485,16 @@ fn syscall_stop(pid: Pid, processes: &mut HashMap<Pid, Process>, recorder: &Reco
                     "rename from"
                 };
                 recorder.file(ns_pid, &to, true, from.map(|from| format!("{verb} {from}")));
+            }
+        }
+        libc::SYS_unlink | libc::SYS_rmdir | libc::SYS_unlinkat => {
+            let path = if number == libc::SYS_unlinkat {
+                path_at(&mut memory, args[0], args[1])
+            } else {
+                path_at(&mut memory, AT_FDCWD, args[0])
+            };
+            if let Some(path) = path {
+                recorder.file(ns_pid, &path, true, Some("delete".into()));
             }
         }
         libc::SYS_symlink | libc::SYS_symlinkat => {

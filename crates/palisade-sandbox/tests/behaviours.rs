@@ -589,3 +589,29 @@ fn namespace_and_kernel_interfaces_are_refused_inside() {
     assert!(!report.output.contains("MOUNT-OK"), "{}", report.output);
     assert!(report.output.contains("SPAWN-OK"), "{}", report.output);
 }
+
+#[test]
+fn wiping_the_home_is_reported() {
+    if !supported() {
+        return;
+    }
+    let script = "const fs = require('fs'); fs.rmSync(require('os').homedir(), { recursive: true, force: true });";
+    let report = sandbox(
+        &package("wiper", r#"{"postinstall":"node wipe.js"}"#, &[("wipe.js", script)]),
+        Limits::default(),
+    );
+    let finding = report
+        .findings
+        .iter()
+        .find(|f| f.rule == "sandbox-destructive")
+        .unwrap_or_else(|| panic!("{}", dump(&report)));
+    assert!(
+        finding.evidence.as_deref().unwrap_or_default().contains("/home/node/"),
+        "{finding:?}"
+    );
+    assert_eq!(report.verdict, Verdict::Malicious);
+    // The loader's source is not repeated in the timeline.
+    assert!(events(&report, EventKind::Exec)
+        .iter()
+        .any(|d| d.starts_with("node -e <palisade entry loader> wiper")));
+}
