@@ -583,3 +583,46 @@ fn corpus_sample_file_list() {
     assert!(files.contains(&"package.json"), "{files:?}");
     assert_eq!(files.len(), 3);
 }
+
+/// Throughput over a directory of real tarballs (the popular set):
+/// `PALISADE_POPULAR_DIR=/dir/of/tgz cargo test --release -p palisade-tarball --test extract -- --ignored throughput --nocapture`
+#[test]
+#[ignore = "needs a directory of real tarballs"]
+fn throughput() {
+    let Ok(dir) = std::env::var("PALISADE_POPULAR_DIR") else {
+        return;
+    };
+    let mut inputs = Vec::new();
+    for entry in std::fs::read_dir(dir).expect("dir").flatten() {
+        if entry.path().extension().is_some_and(|e| e == "tgz") {
+            inputs.push((
+                entry.path().display().to_string(),
+                std::fs::read(entry.path()).expect("read"),
+            ));
+        }
+    }
+    let started = Instant::now();
+    let (mut compressed, mut unpacked, mut files, mut issues) = (0u64, 0u64, 0usize, 0usize);
+    for (origin, bytes) in &inputs {
+        match read_tgz(bytes, origin, &Limits::default()) {
+            Ok(contents) => {
+                compressed += contents.compressed_bytes;
+                unpacked += contents.unpacked_bytes;
+                files += contents.files.len();
+                for issue in &contents.issues {
+                    println!("{origin}: {:?} {} {}", issue.kind, issue.path, issue.message);
+                }
+                issues += contents.issues.len();
+            }
+            Err(error) => println!("error: {error}"),
+        }
+    }
+    let seconds = started.elapsed().as_secs_f64();
+    println!(
+        "{} tarballs, {files} files, {issues} issues; {:.1} MB compressed, {:.1} MB unpacked in {seconds:.2} s = {:.0} MB/s unpacked",
+        inputs.len(),
+        compressed as f64 / 1e6,
+        unpacked as f64 / 1e6,
+        unpacked as f64 / 1e6 / seconds
+    );
+}
