@@ -233,3 +233,67 @@ fn ioc_lines_find_what_the_database_does_not_know() {
     let report: serde_json::Value = serde_json::from_slice(&output.stdout).expect("JSON");
     assert_eq!(report["hits"][0]["indicator"], "@acme/widgets@>=2.3.0 <2.4.0");
 }
+
+/// Paths, the host name, times and durations out of a table, for a snapshot.
+fn normalize(text: &str, root: &Path) -> String {
+    let host = gethostname_from_json(root);
+    let mut out = text.replace(&root.display().to_string(), "[ROOT]");
+    if !host.is_empty() {
+        out = out.replace(&format!(" on {host} at "), " on [HOST] at ");
+    }
+    // RFC 3339 UTC times (`2025-09-16T09:12:03Z`) and `1.23 s` durations.
+    let bytes: Vec<char> = out.chars().collect();
+    let mut result = String::new();
+    let mut index = 0;
+    while index < bytes.len() {
+        let window: String = bytes[index..(index + 20).min(bytes.len())].iter().collect();
+        let is_time = window.len() == 20
+            && window.char_indices().all(|(i, c)| match i {
+                4 | 7 => c == '-',
+                10 => c == 'T',
+                13 | 16 => c == ':',
+                19 => c == 'Z',
+                _ => c.is_ascii_digit(),
+            });
+        if is_time {
+            result.push_str("[TIME]");
+            index += 20;
+            continue;
+        }
+        let window: String = bytes[index..(index + 6).min(bytes.len())].iter().collect();
+        let is_duration = window.len() == 6
+            && window.char_indices().all(|(i, c)| match i {
+                1 => c == '.',
+                4 => c == ' ',
+                5 => c == 's',
+                _ => c.is_ascii_digit(),
+            })
+            && (index == 0 || !bytes[index - 1].is_ascii_digit());
+        if is_duration {
+            result.push_str("[SECONDS] s");
+            index += 6;
+            continue;
+        }
+        result.push(bytes[index]);
+        index += 1;
+    }
+    result
+}
+
+/// The host name as hunt reports it (from a JSON run of the same machine).
+fn gethostname_from_json(root: &Path) -> String {
+    let home = root.parent().expect("root has a parent");
+    let output = hunt(home, &[root.to_str().expect("utf-8"), "--format", "json"]);
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).expect("JSON");
+    report["host"].as_str().unwrap_or_default().to_string()
+}
+
+#[test]
+fn table_snapshot() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let root = dir.path().join("machine");
+    compromised(&root);
+    let output = hunt(dir.path(), &[root.to_str().expect("utf-8")]);
+    let text = String::from_utf8(output.stdout).expect("utf-8");
+    insta::assert_snapshot!(normalize(&text, &root));
+}
