@@ -311,8 +311,11 @@ impl Visitor<'_, '_> {
                 problems.malformed_manifests += 1;
             } else if message.contains("-byte limit") {
                 problems.oversized_files += 1;
+            } else if message.contains("holds a name that is not UTF-8") {
+                // The walk counts every non-UTF-8 name itself.
+                continue;
             } else if message.contains("not UTF-8") {
-                problems.non_utf8_paths += 1;
+                problems.malformed_manifests += 1;
             } else if message.contains("not a regular file") {
                 // Already counted by the walk as a special file or a link.
             } else if message.contains("cannot read") || message.contains("cannot be read") {
@@ -430,7 +433,7 @@ impl Visitor<'_, '_> {
                         path: path.to_path_buf(),
                         observed_ms: cached.fetched_at_ms,
                         project: None,
-                        detail: Some(cached.detail),
+                        detail: Some(redact_userinfo(&cached.detail)),
                     });
                 }
             }
@@ -611,8 +614,44 @@ fn inside_vendored_sources(path: &Path) -> bool {
         })
 }
 
+/// `https://user:secret@host/…` → `https://***@host/…`: a private registry's
+/// credentials can sit in a URL, and reports never carry credentials.
+pub(crate) fn redact_userinfo(text: &str) -> String {
+    let Some(scheme_end) = text.find("://") else {
+        return text.to_string();
+    };
+    let authority_start = scheme_end + 3;
+    let rest = &text[authority_start..];
+    let authority_end = rest.find('/').unwrap_or(rest.len());
+    match rest[..authority_end].rfind('@') {
+        Some(at) => format!("{}***{}", &text[..authority_start], &rest[at..]),
+        None => text.to_string(),
+    }
+}
+
 /// A file's modification time, RFC 3339.
 pub(crate) fn mtime(path: &Path) -> Option<String> {
     let modified = std::fs::symlink_metadata(path).ok()?.modified().ok()?;
     crate::format_time(time::OffsetDateTime::from(modified))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn userinfo_is_redacted() {
+        assert_eq!(
+            redact_userinfo("make-fetch-happen:request-cache:https://ci:s3cret@npm.corp/x/-/x-1.0.0.tgz"),
+            "make-fetch-happen:request-cache:https://***@npm.corp/x/-/x-1.0.0.tgz"
+        );
+        assert_eq!(
+            redact_userinfo("https://registry.npmjs.org/@s/x/-/x-1.0.0.tgz"),
+            "https://registry.npmjs.org/@s/x/-/x-1.0.0.tgz"
+        );
+        assert_eq!(
+            redact_userinfo("pacote:tarball:@s/x@1.0.0"),
+            "pacote:tarball:@s/x@1.0.0"
+        );
+    }
 }
