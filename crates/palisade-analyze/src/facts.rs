@@ -205,9 +205,10 @@ const PARSE_STACK_BYTES: usize = 512 << 20;
 pub fn extract(path: &str, data: &[u8], mode: u32) -> FileFacts {
     let kind = classify::classify(path, data);
     let textual = !matches!(kind, FileKind::NativeExecutable | FileKind::Image | FileKind::Binary);
+    // Textual kinds are valid UTF-8 without NUL bytes (classify checked).
     let text: Option<String> = if textual {
         let data = data.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(data);
-        Some(String::from_utf8_lossy(data).into_owned())
+        std::str::from_utf8(data).ok().map(str::to_owned)
     } else {
         None
     };

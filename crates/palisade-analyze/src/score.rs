@@ -22,9 +22,9 @@ use crate::rules::PackageFacts;
 use crate::{PackageRef, ScanResult};
 
 /// At or above: `malicious`.
-pub const MALICIOUS: f64 = 0.8;
+pub const MALICIOUS: f64 = 0.7;
 /// At or above: `suspicious`.
-pub const SUSPICIOUS: f64 = 0.45;
+pub const SUSPICIOUS: f64 = 0.35;
 /// Findings of one rule that count towards the score (the rest are still reported).
 pub const MAX_PER_RULE: usize = 3;
 
@@ -188,6 +188,7 @@ fn combinations(findings: &[Finding], install_files: &[String]) -> Vec<Combinati
         ) {
             (true, true, _) => 0.6,
             (_, _, n) if n >= 2 => 0.35,
+            _ if groups.contains(&Group::Decoded) || groups.contains(&Group::Obfuscated) => 0.35,
             (_, _, 1) => 0.15,
             _ => 0.1,
         };
@@ -216,7 +217,21 @@ fn combinations(findings: &[Finding], install_files: &[String]) -> Vec<Combinati
             reason: "it decodes a hidden payload and executes code".to_string(),
         });
     }
-    // 4. Obfuscation with a network sink or an install hook.
+    // 4. A name that imitates another package (typosquat, dependency-confusion version)
+    //    and an install hook that runs code: the classic shape of npm malware.
+    let imitates = findings.iter().any(|f| {
+        matches!(f.rule.as_str(), "typosquat" | "dependency-confusion-version") && f.severity >= Severity::Moderate
+    });
+    let runs_code_on_install = findings
+        .iter()
+        .any(|f| f.rule.starts_with("install-script-") && f.severity >= Severity::Moderate);
+    if imitates && runs_code_on_install {
+        out.push(Combination {
+            weight: 0.4,
+            reason: "it imitates another package's name and runs code on install".to_string(),
+        });
+    }
+    // 5. Obfuscation with a network sink or an install hook.
     if has(Group::Obfuscated) {
         let obfuscated_install = in_install_files.iter().any(|(_, g)| g.contains(&Group::Obfuscated));
         if has(Group::Network) || obfuscated_install {
@@ -423,7 +438,7 @@ mod tests {
                 finding(
                     "dynamic-code",
                     Severity::High,
-                    Confidence::Medium,
+                    Confidence::Low,
                     "a.js",
                     &[Capability::Eval],
                 )
@@ -440,14 +455,14 @@ mod tests {
         let secrets = finding(
             "credential-files",
             Severity::High,
-            Confidence::Medium,
+            Confidence::Low,
             "index.js",
             &[Capability::Credentials],
         );
         let network = finding(
             "exfil-sink",
             Severity::High,
-            Confidence::Medium,
+            Confidence::Low,
             "index.js",
             &[Capability::Network],
         );
@@ -527,6 +542,24 @@ mod tests {
              environment and talks to the network."
         );
         assert_eq!(summarize(Verdict::Clean, &[], &[], &[]), "No risky behaviour found.");
+    }
+
+    #[test]
+    fn an_imitating_name_that_runs_code_on_install_combines() {
+        let squat = finding("typosquat", Severity::Moderate, Confidence::Medium, "package.json", &[]);
+        let hook = finding(
+            "install-script-runs-file",
+            Severity::Moderate,
+            Confidence::Medium,
+            "package.json",
+            &[],
+        );
+        let listing = finding("install-script", Severity::Low, Confidence::High, "package.json", &[]);
+        let without_hook = assess(&[squat.clone(), listing.clone()], &[]);
+        assert!(without_hook.combinations.is_empty());
+        let with_hook = assess(&[squat, hook, listing], &[]);
+        assert!(with_hook.combinations.iter().any(|c| c.reason.contains("imitates")));
+        assert_eq!(with_hook.verdict, Verdict::Suspicious, "{with_hook:?}");
     }
 
     #[test]

@@ -16,32 +16,64 @@ pub(crate) struct TextScan {
     pub max_nesting: usize,
 }
 
-/// Bytes that need no handling in code: everything except whitespace, quotes, `/`,
-/// brackets, `}` and the prefix operators / JSFuck characters.
-static ORDINARY: [bool; 256] = {
-    let mut table = [true; 256];
-    let special = b" \t\n\r\x0B\x0C\"'`/([{)]}!~-+";
+/// Bytes that matter to the nesting state machine in code: quotes, `/`, brackets and the
+/// prefix operators. Everything else (identifiers, whitespace, other punctuation) is
+/// skipped in bulk.
+static CODE_SPECIAL: [bool; 256] = table(b"\"'`/([{)]}!~-+");
+/// Whitespace bytes (not counted as content).
+static SPACE: [bool; 256] = table(b" \t\n\r\x0B\x0C");
+/// The JSFuck alphabet.
+static JSFUCK: [bool; 256] = table(b"[]()!+");
+
+const fn table(bytes: &[u8]) -> [bool; 256] {
+    let mut table = [false; 256];
     let mut i = 0;
-    while i < special.len() {
-        table[special[i] as usize] = false;
+    while i < bytes.len() {
+        table[bytes[i] as usize] = true;
         i += 1;
     }
     table
-};
+}
 
-/// Scans `text`. Linear, no allocation besides the line table.
+/// Scans `text`. Linear, no allocation besides the line table: three tight passes (lines,
+/// byte classes, nesting), each cheaper than one pass that does everything per byte.
 pub(crate) fn scan(text: &str) -> TextScan {
     let bytes = text.as_bytes();
     let mut line_starts = Vec::with_capacity(bytes.len() / 40 + 1);
     line_starts.push(0u32);
     let mut max_line_len = 0usize;
     let mut line_start = 0usize;
-    let mut non_space = 0usize;
-    let mut jsfuck_chars = 0usize;
-    let mut depth = 0usize;
-    let mut max_nesting = 0usize;
-    let mut prefix_run = 0usize;
+    for (i, &b) in bytes.iter().enumerate() {
+        if b == b'\n' {
+            max_line_len = max_line_len.max(i - line_start);
+            line_start = i + 1;
+            line_starts.push(u32::try_from(i + 1).unwrap_or(u32::MAX));
+        }
+    }
+    max_line_len = max_line_len.max(bytes.len() - line_start);
 
+    let mut spaces = 0usize;
+    let mut jsfuck_chars = 0usize;
+    for &b in bytes {
+        spaces += SPACE[b as usize] as usize;
+        jsfuck_chars += JSFUCK[b as usize] as usize;
+    }
+    let non_space = bytes.len() - spaces;
+
+    let max_nesting = nesting(bytes);
+    TextScan {
+        line_starts,
+        max_line_len,
+        non_space,
+        jsfuck_chars,
+        max_nesting,
+    }
+}
+
+/// Deepest nesting of `(`, `[`, `{` outside string literals and comments, plus runs of
+/// prefix operators. Regular expression literals are not recognised (a quote inside one
+/// can hide nesting from this estimate; the parse thread's large stack covers that).
+fn nesting(bytes: &[u8]) -> usize {
     #[derive(Clone, Copy, PartialEq)]
     enum State {
         Code,
@@ -50,71 +82,60 @@ pub(crate) fn scan(text: &str) -> TextScan {
         BlockComment,
     }
     let mut state = State::Code;
-    let mut i = 0usize;
-    // Template literals: a stack of brace depths at which a `${` was opened, so that the
-    // `}` closing the substitution goes back into the template.
+    let mut depth = 0usize;
+    let mut max_nesting = 0usize;
+    let mut prefix_run = 0usize;
+    // Template literals: the brace depths at which a `${` was opened, so that the `}`
+    // closing the substitution goes back into the template.
     let mut template_braces: Vec<usize> = Vec::new();
+    let mut i = 0usize;
     while i < bytes.len() {
-        // Fast path: ordinary code bytes (identifiers, digits, most punctuation) change
-        // nothing but the non-space count.
-        if state == State::Code {
-            let run = bytes[i..].iter().take_while(|&&b| ORDINARY[b as usize]).count();
-            if run > 0 {
-                non_space += run;
-                prefix_run = 0;
-                i += run;
-                continue;
-            }
-        }
-        let b = bytes[i];
-        if b == b'\n' {
-            max_line_len = max_line_len.max(i - line_start);
-            line_start = i + 1;
-            line_starts.push(u32::try_from(i + 1).unwrap_or(u32::MAX));
-        }
-        if !b.is_ascii_whitespace() {
-            non_space += 1;
-            if matches!(b, b'[' | b']' | b'(' | b')' | b'!' | b'+') {
-                jsfuck_chars += 1;
-            }
-        }
         match state {
-            State::Code => match b {
-                b'"' | b'\'' | b'`' => {
-                    state = State::Quote(b);
-                    prefix_run = 0;
-                }
-                b'/' if bytes.get(i + 1) == Some(&b'/') => state = State::LineComment,
-                b'/' if bytes.get(i + 1) == Some(&b'*') => {
-                    state = State::BlockComment;
+            State::Code => {
+                let start = i;
+                while i < bytes.len() && !CODE_SPECIAL[bytes[i] as usize] {
                     i += 1;
                 }
-                b'(' | b'[' | b'{' => {
-                    depth += 1;
-                    max_nesting = max_nesting.max(depth + prefix_run);
+                if i > start && bytes[start..i].iter().any(|b| !SPACE[*b as usize]) {
+                    prefix_run = 0;
                 }
-                b')' | b']' => depth = depth.saturating_sub(1),
-                b'}' => {
-                    if template_braces.last() == Some(&depth) {
-                        template_braces.pop();
-                        state = State::Quote(b'`');
+                let Some(&b) = bytes.get(i) else { break };
+                match b {
+                    b'"' | b'\'' | b'`' => {
+                        state = State::Quote(b);
+                        prefix_run = 0;
                     }
-                    depth = depth.saturating_sub(1);
-                }
-                b'!' | b'~' | b'-' | b'+' => {
-                    prefix_run += 1;
-                    max_nesting = max_nesting.max(depth + prefix_run);
-                }
-                _ if b.is_ascii_whitespace() => {}
-                _ => prefix_run = 0,
-            },
-            State::Quote(quote) => {
-                if b == b'\\' {
-                    if bytes.get(i + 1) == Some(&b'\n') {
-                        // Line continuation; the newline is counted on the next iteration.
-                    } else {
+                    b'/' if bytes.get(i + 1) == Some(&b'/') => state = State::LineComment,
+                    b'/' if bytes.get(i + 1) == Some(&b'*') => {
+                        state = State::BlockComment;
                         i += 1;
                     }
+                    b'(' | b'[' | b'{' => {
+                        depth += 1;
+                        max_nesting = max_nesting.max(depth + prefix_run);
+                    }
+                    b')' | b']' => depth = depth.saturating_sub(1),
+                    b'}' => {
+                        if template_braces.last() == Some(&depth) {
+                            template_braces.pop();
+                            state = State::Quote(b'`');
+                        }
+                        depth = depth.saturating_sub(1);
+                    }
+                    b'!' | b'~' | b'-' | b'+' => {
+                        prefix_run += 1;
+                        max_nesting = max_nesting.max(depth + prefix_run);
+                    }
+                    _ => prefix_run = 0,
+                }
+            }
+            State::Quote(quote) => {
+                while i < bytes.len() && !matches!(bytes[i], b'\\' | b'\n' | b'$') && bytes[i] != quote {
+                    i += 1;
+                }
+                let Some(&b) = bytes.get(i) else { break };
+                if b == b'\\' {
+                    i += 1;
                 } else if b == quote {
                     state = State::Code;
                 } else if quote == b'`' && b == b'$' && bytes.get(i + 1) == Some(&b'{') {
@@ -129,27 +150,22 @@ pub(crate) fn scan(text: &str) -> TextScan {
                 }
             }
             State::LineComment => {
-                if b == b'\n' {
-                    state = State::Code;
-                }
-            }
-            State::BlockComment => {
-                if b == b'*' && bytes.get(i + 1) == Some(&b'/') {
-                    state = State::Code;
+                while i < bytes.len() && bytes[i] != b'\n' {
                     i += 1;
                 }
+                state = State::Code;
+            }
+            State::BlockComment => {
+                while i + 1 < bytes.len() && !(bytes[i] == b'*' && bytes[i + 1] == b'/') {
+                    i += 1;
+                }
+                state = State::Code;
+                i += 1;
             }
         }
         i += 1;
     }
-    max_line_len = max_line_len.max(bytes.len() - line_start);
-    TextScan {
-        line_starts,
-        max_line_len,
-        non_space,
-        jsfuck_chars,
-        max_nesting,
-    }
+    max_nesting
 }
 
 impl TextScan {

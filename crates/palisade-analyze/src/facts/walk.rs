@@ -225,7 +225,7 @@ impl<'a, 's> Walker<'a, 's> {
 
     fn excerpt(&self, span: oxc_span::Span) -> String {
         let start = (span.start as usize).min(self.source.len());
-        let mut end = (span.end as usize).min(self.source.len()).min(start + 240);
+        let mut end = (span.end as usize).min(self.source.len()).min(start + 180);
         while end > start && !self.source.is_char_boundary(end) {
             end -= 1;
         }
