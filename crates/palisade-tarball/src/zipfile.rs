@@ -45,6 +45,16 @@ pub(crate) fn read(
         origin: origin.to_string(),
         message,
     };
+    if let Some(declared) = declared_entries(bytes) {
+        // Every central directory entry takes at least 46 bytes: a larger count is a lie
+        // that would make the zip reader reserve memory for it.
+        if declared.saturating_mul(46) > bytes.len() as u64 {
+            return Err(malformed(format!(
+                "declares {declared} entries, more than its {} bytes can hold",
+                bytes.len()
+            )));
+        }
+    }
     let mut archive = ZipArchive::new(Cursor::new(bytes))
         .map_err(|error| malformed(format!("not a readable zip archive: {error}")))?;
 
@@ -189,6 +199,34 @@ pub(crate) fn read(
     Ok(packages)
 }
 
+/// The entry count the end-of-central-directory record declares (the zip64 record's when
+/// present). `None` when no record is found (the zip reader then reports the error).
+/// Layout: APPNOTE.TXT 4.3.16 (EOCD), 4.3.14/4.3.15 (zip64 EOCD and its locator).
+fn declared_entries(bytes: &[u8]) -> Option<u64> {
+    const EOCD: &[u8] = b"PK\x05\x06";
+    let search_from = bytes.len().saturating_sub(22 + 65_535);
+    let at = bytes[search_from..].windows(4).rposition(|w| w == EOCD)? + search_from;
+    let u16_at = |offset: usize| {
+        bytes
+            .get(offset..offset + 2)
+            .map(|b| u64::from(u16::from_le_bytes([b[0], b[1]])))
+    };
+    let u64_at = |offset: usize| {
+        let b = bytes.get(offset..offset + 8)?;
+        Some(u64::from_le_bytes([b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]]))
+    };
+    let entries = u16_at(at + 10)?;
+    // A zip64 locator sits right before the EOCD and points at the zip64 EOCD record.
+    if at >= 20 && bytes.get(at - 20..at - 16) == Some(b"PK\x06\x07") {
+        let record = usize::try_from(u64_at(at - 12)?).ok()?;
+        if bytes.get(record..record.saturating_add(4)) == Some(b"PK\x06\x06") {
+            return u64_at(record + 32);
+        }
+    }
+    // 0xFFFF means "see the zip64 record"; without one the count is unknown.
+    (entries != u64::from(u16::MAX)).then_some(entries)
+}
+
 /// Package roots: `""` for the zip root, else top folder names.
 fn package_roots(entries: &[Entry]) -> Vec<String> {
     let files: Vec<&str> = entries
@@ -242,6 +280,39 @@ mod tests {
                 warning: None,
             })
             .collect()
+    }
+
+    #[test]
+    fn lying_entry_counts_are_refused() {
+        // An empty zip whose end record claims 60,000 entries.
+        let mut eocd = b"PK\x05\x06\0\0\0\0".to_vec();
+        eocd.extend_from_slice(&60_000u16.to_le_bytes());
+        eocd.extend_from_slice(&60_000u16.to_le_bytes());
+        eocd.extend_from_slice(&[0; 10]);
+        assert_eq!(declared_entries(&eocd), Some(60_000));
+        let error = read(&eocd, "lie.zip", None, &Limits::default())
+            .err()
+            .map(|e| e.to_string());
+        assert!(error.is_some_and(|e| e.contains("declares 60000 entries")));
+        // A zip64 record claiming 2^40 entries behind its locator.
+        let mut zip64 = b"PK\x06\x06".to_vec();
+        zip64.extend_from_slice(&[0; 28]);
+        zip64.extend_from_slice(&(1u64 << 40).to_le_bytes());
+        zip64.extend_from_slice(&(1u64 << 40).to_le_bytes());
+        zip64.extend_from_slice(&[0; 16]);
+        zip64.extend_from_slice(b"PK\x06\x07\0\0\0\0");
+        zip64.extend_from_slice(&0u64.to_le_bytes());
+        zip64.extend_from_slice(&1u32.to_le_bytes());
+        zip64.extend_from_slice(b"PK\x05\x06\0\0\0\0\xff\xff\xff\xff");
+        zip64.extend_from_slice(&[0xff; 8]);
+        zip64.extend_from_slice(&[0; 2]);
+        assert_eq!(declared_entries(&zip64), Some(1 << 40));
+        assert!(read(&zip64, "lie.zip", None, &Limits::default()).is_err());
+        // 0xFFFF without a zip64 record: unknown, left to the zip reader.
+        let mut placeholder = b"PK\x05\x06\0\0\0\0\xff\xff\xff\xff".to_vec();
+        placeholder.extend_from_slice(&[0; 10]);
+        assert_eq!(declared_entries(&placeholder), None);
+        assert_eq!(declared_entries(b"not a zip"), None);
     }
 
     #[test]

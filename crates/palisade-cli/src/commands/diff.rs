@@ -5,6 +5,7 @@ use std::io::Write;
 use std::path::Path;
 
 use anyhow::anyhow;
+use palisade_analyze::diff::{DiffOptions, DiffReport};
 use palisade_analyze::ScanOptions;
 use palisade_tarball::{Limits, PackageContents};
 use serde_json::Value;
@@ -14,41 +15,58 @@ use crate::commands::scan::fetch;
 use crate::exit::{CliError, Outcome};
 use crate::render::stdout;
 
-/// The analyzer's diff as JSON, and whether it is a high-risk update.
+/// The analyzer's diff, and the same as JSON (what `--against-previous` attaches).
 pub struct DiffOutcome {
     pub high_risk: bool,
     pub report: Value,
+    pub typed: DiffReport,
 }
 
-pub fn diff_contents(old: &PackageContents, new: &PackageContents) -> anyhow::Result<DiffOutcome> {
-    // palisade-analyze's `diff::diff_packages` is being written (issue 3); until it lands the
-    // diff is reported as unavailable rather than as "no change".
-    let _ = (old, new, ScanOptions::default());
-    Err(anyhow!("the analyzer's version diff is not available in this build"))
+pub fn diff_contents(old: &PackageContents, new: &PackageContents, options: &DiffOptions) -> DiffOutcome {
+    let typed = palisade_analyze::diff::diff_packages(old, new, options);
+    DiffOutcome {
+        high_risk: typed.high_risk,
+        report: serde_json::to_value(&typed).unwrap_or(Value::Null),
+        typed,
+    }
 }
 
 pub fn run(args: &DiffArgs, home: Option<&Path>) -> Result<Outcome, CliError> {
     let limits = Limits::default();
-    let (old, new) = match args.args.as_slice() {
+    let (old, new, options) = match args.args.as_slice() {
         [name, from, to] => {
             let home = crate::home::resolve(home)?;
             let client = fetch::client(args.registry.as_deref(), args.offline, &home)?;
             let packument = client.packument(name).map_err(CliError::input)?;
-            let read = |requested: &str| -> Result<PackageContents, CliError> {
+            let read = |requested: &str| -> Result<(PackageContents, ScanOptions), CliError> {
                 let manifest = fetch::resolve(&packument, Some(requested)).ok_or_else(|| {
                     CliError::input(anyhow!(
                         "the registry has no version of `{name}` matching `{requested}`"
                     ))
                 })?;
                 let bytes = fetch::tarball_of(&client, manifest).map_err(CliError::input)?;
-                palisade_tarball::read_tgz(&bytes, &format!("{name}@{}", manifest.version), &limits)
-                    .map_err(CliError::input)
+                let contents = palisade_tarball::read_tgz(&bytes, &format!("{name}@{}", manifest.version), &limits)
+                    .map_err(CliError::input)?;
+                let options = ScanOptions {
+                    registry_manifest: serde_json::to_value(manifest).ok(),
+                };
+                Ok((contents, options))
             };
-            (read(from)?, read(to)?)
+            let (old, from_options) = read(from)?;
+            let (new, to_options) = read(to)?;
+            (
+                old,
+                new,
+                DiffOptions {
+                    from: from_options,
+                    to: to_options,
+                },
+            )
         }
         [old, new] => (
             read_local(Path::new(old), &limits)?,
             read_local(Path::new(new), &limits)?,
+            DiffOptions::default(),
         ),
         _ => {
             return Err(CliError::input(anyhow!(
@@ -56,13 +74,13 @@ pub fn run(args: &DiffArgs, home: Option<&Path>) -> Result<Outcome, CliError> {
             )))
         }
     };
-    let outcome = diff_contents(&old, &new).map_err(CliError::internal)?;
+    let outcome = diff_contents(&old, &new, &options);
     let mut out = stdout();
     let written = match args.format {
         DepsFormat::Json => serde_json::to_writer_pretty(&mut out, &outcome.report)
             .map_err(std::io::Error::other)
             .and_then(|()| writeln!(out)),
-        DepsFormat::Table => render_table(&mut out, &old.origin, &new.origin, &outcome),
+        DepsFormat::Table => render_table(&mut out, &outcome.typed),
     };
     written.and_then(|()| out.flush()).map_err(CliError::internal)?;
     Ok(if outcome.high_risk {
@@ -86,44 +104,87 @@ fn read_local(path: &Path, limits: &Limits) -> Result<PackageContents, CliError>
     palisade_tarball::read_tgz(&bytes, &label, limits).map_err(CliError::input)
 }
 
-/// Human rendering of the diff document: the verdict and its reasons first, then every
-/// non-empty list of the report under its own heading.
-pub fn render_table(out: &mut impl Write, old: &str, new: &str, outcome: &DiffOutcome) -> std::io::Result<()> {
+/// Human rendering: whether the update is high-risk and why, then what TO adds.
+pub fn render_table(out: &mut impl Write, report: &DiffReport) -> std::io::Result<()> {
     let color = crate::render::color();
-    let verdict = if outcome.high_risk {
+    let side = |s: &palisade_analyze::diff::SideSummary| format!("{}@{}", s.package.name, s.package.version);
+    let verdict = if report.high_risk {
         paint("HIGH-RISK UPDATE", "1;31", color)
     } else {
         paint("no high-risk change", "32", color)
     };
-    writeln!(out, "{old} → {new}: {verdict}")?;
-    let Some(object) = outcome.report.as_object() else {
-        return Ok(());
-    };
-    if let Some(reasons) = object.get("reasons").and_then(Value::as_array) {
-        for reason in reasons {
-            writeln!(out, "  ! {}", one_line(reason))?;
+    writeln!(out, "{} → {}: {verdict}", side(&report.from), side(&report.to))?;
+    for reason in &report.reasons {
+        writeln!(out, "  ! {} ({})", reason.message, reason.code)?;
+    }
+    writeln!(
+        out,
+        "verdict: {} ({:.2}) → {} ({:.2})",
+        report.from.verdict, report.from.score, report.to.verdict, report.to.score
+    )?;
+    writeln!(
+        out,
+        "files: {} added, {} removed, {} changed",
+        report.files_added.len(),
+        report.files_removed.len(),
+        report.files_changed.len()
+    )?;
+    const SHOWN: usize = 20;
+    for (sign, files) in [
+        ("+", &report.files_added),
+        ("-", &report.files_removed),
+        ("~", &report.files_changed),
+    ] {
+        for file in files.iter().take(SHOWN) {
+            writeln!(out, "  {sign} {file}")?;
+        }
+        if files.len() > SHOWN {
+            writeln!(out, "  {sign} … and {} more", files.len() - SHOWN)?;
         }
     }
-    for (key, value) in object {
-        if matches!(key.as_str(), "reasons" | "high_risk") {
-            continue;
+    if !report.scripts_changed.is_empty() {
+        writeln!(out, "lifecycle scripts:")?;
+        for change in &report.scripts_changed {
+            writeln!(
+                out,
+                "  {}: {} → {}",
+                change.event,
+                change.from.as_deref().unwrap_or("(none)"),
+                change.to.as_deref().unwrap_or("(none)")
+            )?;
         }
-        match value {
-            Value::Array(items) if !items.is_empty() => {
-                writeln!(out, "{}:", key.replace('_', " "))?;
-                for item in items {
-                    writeln!(out, "  {}", one_line(item))?;
-                }
-            }
-            Value::Object(map) if !map.is_empty() => {
-                writeln!(out, "{}:", key.replace('_', " "))?;
-                for (name, item) in map {
-                    writeln!(out, "  {name}: {}", one_line(item))?;
-                }
-            }
-            Value::String(text) if !text.is_empty() => writeln!(out, "{}: {text}", key.replace('_', " "))?,
-            Value::Number(number) => writeln!(out, "{}: {number}", key.replace('_', " "))?,
-            _ => {}
+    }
+    for (title, changes) in [
+        ("dependencies added", &report.dependencies_added),
+        ("dependencies removed", &report.dependencies_removed),
+    ] {
+        if !changes.is_empty() {
+            let list: Vec<String> = changes
+                .iter()
+                .map(|d| format!("{}@{} ({})", d.name, d.range, d.kind))
+                .collect();
+            writeln!(out, "{title}: {}", list.join(", "))?;
+        }
+    }
+    if !report.capabilities_added.is_empty() {
+        let list: Vec<&str> = report.capabilities_added.iter().map(|c| c.as_str()).collect();
+        writeln!(out, "capabilities added: {}", list.join(", "))?;
+    }
+    if !report.findings_added.is_empty() {
+        writeln!(out, "findings new in {}:", report.to.package.version)?;
+        for finding in &report.findings_added {
+            let place = match (&finding.file, finding.line) {
+                (Some(file), Some(line)) => format!("{file}:{line}"),
+                (Some(file), None) => file.clone(),
+                _ => "-".into(),
+            };
+            writeln!(
+                out,
+                "  {:<8}  {}  {place}  {}",
+                finding.severity.as_str(),
+                finding.rule,
+                finding.message
+            )?;
         }
     }
     Ok(())
@@ -134,38 +195,5 @@ fn paint(text: &str, code: &str, color: bool) -> String {
         format!("\x1b[{code}m{text}\x1b[0m")
     } else {
         text.to_string()
-    }
-}
-
-/// A JSON value as one readable line: strings bare; objects as `key: value` pairs, with the
-/// usual identifying fields (`rule`, `path`, `file`, `name`) first.
-pub fn one_line(value: &Value) -> String {
-    match value {
-        Value::String(text) => text.clone(),
-        Value::Object(map) => {
-            let mut parts = Vec::new();
-            for key in ["rule", "severity", "path", "file", "line", "name", "message"] {
-                if let Some(field) = map.get(key) {
-                    parts.push(match field {
-                        Value::String(text) => text.clone(),
-                        other => other.to_string(),
-                    });
-                }
-            }
-            for (key, field) in map {
-                if ["rule", "severity", "path", "file", "line", "name", "message"].contains(&key.as_str())
-                    || field.is_null()
-                {
-                    continue;
-                }
-                let text = match field {
-                    Value::String(text) => text.clone(),
-                    other => other.to_string(),
-                };
-                parts.push(format!("{key}={text}"));
-            }
-            palisade_core::bounded_excerpt(&parts.join("  "), 300)
-        }
-        other => palisade_core::bounded_excerpt(&other.to_string(), 300),
     }
 }

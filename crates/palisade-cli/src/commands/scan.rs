@@ -95,14 +95,16 @@ pub struct ScanReport {
 }
 
 pub fn run(args: &ScanArgs, home: Option<&Path>) -> Result<Outcome, CliError> {
+    // Like every other command: no target means the project in the current directory.
+    let here = vec![".".to_string()];
+    let targets = if args.targets.is_empty() && args.lockfile.is_empty() {
+        &here
+    } else {
+        &args.targets
+    };
     let mut jobs = Vec::new();
     let mut report = ScanReport::default();
-    let needs_registry = plan(args, &mut jobs, &mut report.errors)?;
-    if jobs.is_empty() && report.errors.is_empty() {
-        return Err(CliError::input(anyhow!("nothing to scan")).with_hint(
-            "name a package (`palisade scan left-pad@1.3.0`), a .tgz, a directory, a .zip or --lockfile FILE",
-        ));
-    }
+    let needs_registry = plan(args, targets, &mut jobs, &mut report.errors)?;
     let client = if needs_registry {
         let home = crate::home::resolve(home)?;
         Some(fetch::client(args.registry.as_deref(), args.offline, &home)?)
@@ -169,9 +171,14 @@ pub fn failing(results: &[Entry], fail_on: FailOnVerdict) -> bool {
 /// Turns the targets into jobs. Returns whether any job needs the registry. Targets that are
 /// neither a path nor a package name are input errors (recorded, the others still run); a
 /// lockfile that cannot be read is one too.
-fn plan(args: &ScanArgs, jobs: &mut Vec<Job>, errors: &mut Vec<InputError>) -> Result<bool, CliError> {
+fn plan(
+    args: &ScanArgs,
+    targets: &[String],
+    jobs: &mut Vec<Job>,
+    errors: &mut Vec<InputError>,
+) -> Result<bool, CliError> {
     let mut lockfiles: Vec<PathBuf> = args.lockfile.clone();
-    for target in &args.targets {
+    for target in targets {
         let path = Path::new(target);
         if path.is_dir() {
             let lockfiles_here = palisade_lockfile::find_lockfiles(path);
@@ -356,7 +363,7 @@ fn run_job(job: &Job, settings: &fetch::Settings<'_>) -> Result<Vec<Entry>, Inpu
             let mut entry = scan_contents(&contents, &options, &fetched.origin, started);
             fill_package(&mut entry.result, name, &fetched.version);
             if let Some(previous) = fetched.previous {
-                entry.previous = fetch::previous_diff(&previous, &contents, &settings.limits)
+                entry.previous = fetch::previous_diff(&previous, &contents, &options, &settings.limits)
                     .map_err(|error| {
                         eprintln!("warning: {label}: no diff against {}: {error}", previous.version);
                     })

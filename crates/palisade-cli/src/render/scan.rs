@@ -99,7 +99,8 @@ pub fn table(out: &mut impl Write, report: &ScanReport, color: bool) -> std::io:
             writeln!(out, "  against {}: {what}", previous.version)?;
             if let Some(reasons) = previous.diff.get("reasons").and_then(Value::as_array) {
                 for reason in reasons {
-                    writeln!(out, "    ! {}", crate::commands::diff::one_line(reason))?;
+                    let text = |key: &str| reason.get(key).and_then(Value::as_str).unwrap_or_default().to_string();
+                    writeln!(out, "    ! {} ({})", text("message"), text("code"))?;
                 }
             }
         }

@@ -75,6 +75,8 @@ pub struct Fetched {
 pub struct PreviousTarball {
     pub version: String,
     pub tarball: Vec<u8>,
+    /// Its version document, for the diff's manifest checks.
+    pub manifest: serde_json::Value,
 }
 
 /// Resolves `requested` (none = `latest`; an exact version, a dist-tag or a semver range) and
@@ -109,6 +111,7 @@ pub fn registry_package(
             Some(before) => Some(PreviousTarball {
                 version: before.version.clone(),
                 tarball: tarball_of(client, before).with_context(|| format!("{name}@{}", before.version))?,
+                manifest: serde_json::to_value(before)?,
             }),
             None => {
                 eprintln!("note: {name}@{version}: no earlier version by publish time; nothing to diff against");
@@ -250,14 +253,21 @@ fn conventional_url(client: &RegistryClient, name: &str, version: &str) -> Strin
 pub fn previous_diff(
     previous: &PreviousTarball,
     current: &palisade_tarball::PackageContents,
+    current_options: &palisade_analyze::ScanOptions,
     limits: &Limits,
 ) -> anyhow::Result<super::Previous> {
     let old = palisade_tarball::read_tgz(&previous.tarball, &previous.version, limits)?;
-    let report = crate::commands::diff::diff_contents(&old, current)?;
+    let options = palisade_analyze::diff::DiffOptions {
+        from: palisade_analyze::ScanOptions {
+            registry_manifest: Some(previous.manifest.clone()),
+        },
+        to: current_options.clone(),
+    };
+    let outcome = crate::commands::diff::diff_contents(&old, current, &options);
     Ok(super::Previous {
         version: previous.version.clone(),
-        high_risk: report.high_risk,
-        diff: report.report,
+        high_risk: outcome.high_risk,
+        diff: outcome.report,
     })
 }
 
