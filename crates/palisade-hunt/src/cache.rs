@@ -164,6 +164,29 @@ pub fn pnpm_index(file_name: &str, json: Option<&str>) -> Option<PackageId> {
     Some(PackageId::new(name, version))
 }
 
+/// Where a pnpm content store keeps the `package.json` an index file lists:
+/// `<files>/<hex[0..2]>/<hex[2..]>` of its `sha512-<base64>` integrity (pnpm's
+/// `contentPathFromHex`), `-exec` suffixed for executable modes.
+pub fn pnpm_manifest_path(files_dir: &Path, index_json: &str) -> Option<std::path::PathBuf> {
+    use base64::Engine as _;
+    let value: serde_json::Value = serde_json::from_str(index_json).ok()?;
+    let entry = value.get("files")?.get("package.json")?;
+    let integrity = entry.get("integrity")?.as_str()?;
+    let encoded = integrity.strip_prefix("sha512-")?;
+    let digest = base64::engine::general_purpose::STANDARD.decode(encoded).ok()?;
+    let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
+    let executable = entry
+        .get("mode")
+        .and_then(serde_json::Value::as_u64)
+        .is_some_and(|mode| mode & 0o111 != 0);
+    let file = if executable {
+        format!("{}-exec", &hex[2..])
+    } else {
+        hex[2..].to_string()
+    };
+    Some(files_dir.join(&hex[..2]).join(file))
+}
+
 /// A bun cache folder: `~/.bun/install/cache/<name>@<version>@@@<n>` (scoped:
 /// `@scope/<name>@<version>@@@<n>`); `scope` is the parent folder when it is an `@scope`.
 pub fn bun_cache_dir(dir_name: &str, scope: Option<&str>) -> Option<PackageId> {

@@ -455,7 +455,14 @@ impl Visitor<'_, '_> {
             } else {
                 None
             };
-            if let Some(package) = cache::pnpm_index(name, json.as_deref()) {
+            let package = cache::pnpm_index(name, json.as_deref()).or_else(|| {
+                // pnpm 7–8 index files without `name`: read the package.json they point at.
+                let files_dir = path.parent()?.parent()?;
+                let content = cache::pnpm_manifest_path(files_dir, json.as_deref()?)?;
+                let text = self.read_bounded(&content, MAX_MANIFEST_BYTES)?;
+                cache::pnpm_index("-index.json", Some(&text))
+            });
+            if let Some(package) = package {
                 self.cached(package, path, "pnpm store");
             }
             return true;

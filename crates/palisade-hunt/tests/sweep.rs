@@ -107,6 +107,21 @@ fn build_home(home: &Path) {
         &home.join(".local/share/pnpm/store/v10/index/6f/2c1d3e4f5a6b7c8d9e-@ctrl+tinycolor@4.1.2.json"),
         r#"{"name":"@ctrl/tinycolor","version":"4.1.2","files":{}}"#,
     );
+    // pnpm 8 store: the index names no package; its package.json is content-addressed.
+    let manifest = br#"{"name":"color-convert","version":"3.1.1"}"#;
+    let digest = sha2::Sha512::digest(manifest);
+    let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
+    let files = home.join(".local/share/pnpm/store/v3/files");
+    write(&files.join(&hex[..2]).join(&hex[2..]), manifest);
+    let integrity = format!(
+        "sha512-{}",
+        base64::Engine::encode(&base64::engine::general_purpose::STANDARD, digest)
+    );
+    write(
+        &files.join("9c/0a1b2c3d4e5f60718293a4b5c6d7e8f9-index.json"),
+        serde_json::json!({"files": {"package.json": {"checkedAt": 1, "integrity": integrity, "mode": 420, "size": 42}}})
+            .to_string(),
+    );
     package(
         &home.join(".bun/install/cache/ansi-regex@6.2.1@@@1"),
         "ansi-regex",
@@ -178,6 +193,11 @@ fn finds_installed_locked_and_cached_versions_with_times_and_projects() {
         "pnpm store"
     );
     assert_eq!(hits(&report, "ansi-regex", Evidence::Cached).len(), 1, "bun cache");
+    assert_eq!(
+        hits(&report, "color-convert", Evidence::Cached).len(),
+        1,
+        "pnpm 8 store"
+    );
     assert_eq!(
         hits(&report, "strip-ansi", Evidence::Cached).len(),
         1,
