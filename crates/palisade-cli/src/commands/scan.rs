@@ -15,7 +15,6 @@ use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use anyhow::anyhow;
 use palisade_analyze::{scan_package, PackageRef, ScanOptions, ScanResult};
 use palisade_core::{Confidence, Finding, Severity, Verdict};
 use palisade_tarball::{Limits, PackageContents};
