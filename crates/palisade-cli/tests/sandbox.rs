@@ -105,7 +105,7 @@ fn clean_tarball_exits_zero_with_a_table() {
         String::from_utf8_lossy(&output.stderr)
     );
     assert!(stdout.starts_with("cli-demo@1.2.3: CLEAN"), "{stdout}");
-    assert!(stdout.contains("postinstall  0"), "{stdout}");
+    assert!(stdout.contains("postinstall  exit 0"), "{stdout}");
 }
 
 #[test]

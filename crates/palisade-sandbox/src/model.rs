@@ -94,8 +94,6 @@ pub enum EventKind {
     Connect,
     Honeytoken,
     Limit,
-    /// A lifecycle step started or ended (`postinstall exited 0`).
-    Stage,
 }
 
 /// One thing the package did, in order of observation.
@@ -156,6 +154,10 @@ pub struct Stage {
     pub command: String,
     /// Exit code; `None` when killed or not finished.
     pub exit_code: Option<i32>,
+    /// `exit 0`, `signal 9`, or `killed` when the run was stopped during the step.
+    pub outcome: String,
+    /// When the step started, in milliseconds since the sandbox started.
+    pub started_ms: u64,
     pub duration_ms: u64,
 }
 

@@ -109,7 +109,7 @@ impl Recorder {
     fn push(&self, mut event: Event) {
         let mut state = self.lock();
         let key = (event.kind, event.pid, event.detail.clone());
-        if event.kind != EventKind::Stage && !state.seen.insert(key) {
+        if !state.seen.insert(key) {
             return;
         }
         if state.events.len() >= self.max_events {
@@ -713,21 +713,27 @@ pub fn run(target: &Target, options: &Options) -> Result<SandboxReport, SandboxE
                         let name = words.next().unwrap_or_default().to_string();
                         recorder.set_stage(Some(name.clone()));
                         let command = commands.get(&name).cloned().unwrap_or_default();
-                        recorder.event(EventKind::Stage, 1, format!("{name} started: {command}"));
+                        let started_ms = recorder.elapsed_ms();
+                        recorder.lock().stages.push(Stage {
+                            name,
+                            command,
+                            exit_code: None,
+                            outcome: "killed".into(),
+                            started_ms,
+                            duration_ms: 0,
+                        });
                     }
                     Some("end") => {
                         let name = words.next().unwrap_or_default().to_string();
                         let duration_ms = words.next().and_then(|ms| ms.parse().ok()).unwrap_or(0);
                         let outcome = words.next().unwrap_or_default().to_string();
                         let exit_code = outcome.strip_prefix("exit ").and_then(|code| code.parse().ok());
-                        recorder.event(EventKind::Stage, 1, format!("{name} ended: {outcome}"));
-                        let command = commands.get(&name).cloned().unwrap_or_default();
-                        recorder.lock().stages.push(Stage {
-                            name,
-                            command,
-                            exit_code,
-                            duration_ms,
-                        });
+                        let mut state = recorder.lock();
+                        if let Some(stage) = state.stages.iter_mut().rev().find(|stage| stage.name == name) {
+                            stage.exit_code = exit_code;
+                            stage.outcome = outcome;
+                            stage.duration_ms = duration_ms;
+                        }
                     }
                     Some("error") => {
                         let message = line.trim_start_matches("error ").to_string();
@@ -781,15 +787,20 @@ pub fn run(target: &Target, options: &Options) -> Result<SandboxReport, SandboxE
             outcome.setup_exit
         )));
     }
+    let duration_ms = recorder.start.elapsed().as_millis() as u64;
+    let mut stages = state.stages;
+    for stage in stages.iter_mut().filter(|stage| stage.outcome == "killed") {
+        stage.duration_ms = duration_ms.saturating_sub(stage.started_ms);
+    }
     let mut report = SandboxReport {
         package: PackageId::new(manifest.name, manifest.version),
         events: state.events,
         findings: Vec::new(),
         verdict: palisade_core::Verdict::Clean,
-        stages: state.stages,
+        stages,
         network: state.network,
         output: String::from_utf8_lossy(&state.output).into_owned(),
-        duration_ms: recorder.start.elapsed().as_millis() as u64,
+        duration_ms,
         events_dropped: state.dropped,
     };
     // Address-space exhaustion is not a signal: allocations fail and the process says so.

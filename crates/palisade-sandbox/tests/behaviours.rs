@@ -386,7 +386,12 @@ fn sleeping_forever_hits_the_wall_time() {
         "took {:?}",
         started.elapsed()
     );
-    assert_eq!(report.stages.len(), 0, "the step never ended: {:?}", report.stages);
+    assert_eq!(report.stages.len(), 1, "{:?}", report.stages);
+    assert_eq!(
+        (report.stages[0].exit_code, report.stages[0].outcome.as_str()),
+        (None, "killed")
+    );
+    assert!(report.stages[0].duration_ms >= 1500, "{:?}", report.stages);
 }
 
 #[test]

@@ -140,7 +140,6 @@ fn kind_name(kind: EventKind) -> &'static str {
         EventKind::Connect => "connect",
         EventKind::Honeytoken => "honeytoken",
         EventKind::Limit => "limit",
-        EventKind::Stage => "stage",
     }
 }
 
@@ -153,12 +152,9 @@ fn render_table(out: &mut impl Write, report: &SandboxReport, show_output: bool)
         report.duration_ms,
         report.events.len()
     )?;
-    let mut steps = Table::new(["STEP", "EXIT", "MS", "COMMAND"]);
+    let mut steps = Table::new(["STEP", "OUTCOME", "MS", "COMMAND"]);
     for stage in &report.stages {
-        let exit = stage
-            .exit_code
-            .map(|code| code.to_string())
-            .unwrap_or_else(|| "killed".into());
+        let exit = stage.outcome.clone();
         steps.row([
             stage.name.clone(),
             exit,
@@ -169,7 +165,7 @@ fn render_table(out: &mut impl Write, report: &SandboxReport, show_output: bool)
     steps.write(out)?;
     writeln!(out)?;
     let mut timeline = Table::new(["TIME", "PID", "KIND", "STEP", "DETAIL"]);
-    for event in report.events.iter().filter(|event| event.kind != EventKind::Stage) {
+    for event in &report.events {
         timeline.row([
             format!("{} ms", event.time_ms),
             event.pid.to_string(),
