@@ -593,3 +593,28 @@ fn osv_output_is_read_back_as_an_ioc_file() {
         .collect();
     assert_eq!(names, vec!["@s/worm@0.0.9", "evil-pkg@1.2.3"]);
 }
+
+/// Artefacts recorded from real pnpm 9 and yarn 4 installs (tests/fixtures/README.md), laid
+/// out where the package managers put them.
+#[test]
+fn real_pnpm_store_and_yarn_cache_artefacts() {
+    let fixtures = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures"));
+    let dir = tempfile::tempdir().expect("tempdir");
+    let home = dir.path();
+    copy_dir(&fixtures.join("pnpm9-store"), &home.join(".local/share/pnpm/store"));
+    copy_dir(&fixtures.join("projects/pnpm9"), &home.join("code/p1"));
+    copy_dir(&fixtures.join("projects/yarn4"), &home.join("code/y1"));
+    copy_dir(&fixtures.join("yarn4-cache"), &home.join("code/y1/.yarn/cache"));
+    let report = run(home, Some("@sindresorhus/is@4.6.0\nis-number@7.0.0\n"));
+    for name in ["@sindresorhus/is", "is-number"] {
+        let cached = hits(&report, name, Evidence::Cached);
+        assert_eq!(cached.len(), 2, "{name}: pnpm store and yarn cache: {cached:#?}");
+        assert!(cached.iter().any(|h| h.path.contains("/store/v3/files/")));
+        assert!(cached.iter().any(|h| h.path.contains("/.yarn/cache/")));
+        let locked: Vec<&str> = hits(&report, name, Evidence::Locked)
+            .iter()
+            .map(|h| h.path.rsplit('/').next().unwrap_or_default())
+            .collect();
+        assert_eq!(locked, vec!["pnpm-lock.yaml", "yarn.lock"], "{name}");
+    }
+}
