@@ -454,6 +454,52 @@ mod tests {
     }
 
     #[test]
+    fn hostile_bytes_never_panic_the_parsers() {
+        // Every truncation of valid messages, then random bytes (xorshift, fixed seed).
+        let mut query = vec![
+            0x12, 0x34, 0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, 0, 3, b'a', b'b', b'c', 0, 0, 1, 0, 1,
+        ];
+        let http = b"POST /x HTTP/1.1\r\nHost: h\r\nContent-Length: 99999999999999999999\r\n\r\nbody".to_vec();
+        let mut hello = vec![0x16, 3, 1, 0, 60, 1, 0, 0, 56, 3, 3];
+        hello.extend_from_slice(&[7u8; 32]);
+        hello.extend_from_slice(&[
+            0, 0, 2, 0x13, 1, 1, 0, 0, 14, 0, 0, 0, 10, 0, 8, 0, 0, 5, b'h', b'.', b'c', b'o', b'm',
+        ]);
+        for message in [&query, &http, &hello] {
+            for end in 0..=message.len() {
+                let _ = parse_query(&message[..end]);
+                let _ = parse_http(&message[..end]);
+                let _ = parse_sni(&message[..end]);
+                let _ = http_complete(&message[..end]);
+            }
+        }
+        assert_eq!(parse_sni(&hello).as_deref(), Some("h.com"));
+        let mut state = 0x9e37_79b9_7f4a_7c15u64;
+        for round in 0..20_000 {
+            let length = round % 300;
+            let mut data = Vec::with_capacity(length);
+            for _ in 0..length {
+                state ^= state << 13;
+                state ^= state >> 7;
+                state ^= state << 17;
+                data.push(state as u8);
+            }
+            // Keep plausible headers often, so parsing goes deep.
+            if round % 3 == 0 && data.len() > 6 {
+                data[0] = 0x16;
+                data[5] = 0x01;
+            }
+            let _ = parse_sni(&data);
+            let _ = parse_http(&data);
+            if let Some(parsed) = parse_query(&data) {
+                let _ = answer(&data, &parsed, Ipv4Addr::LOCALHOST);
+            }
+        }
+        query.truncate(13);
+        assert!(parse_query(&query).is_none());
+    }
+
+    #[test]
     fn http_requests_are_parsed() {
         let request = b"POST /collect?x=1 HTTP/1.1\r\nHost: evil.example\r\nContent-Length: 5\r\n\r\nhello";
         let parsed = parse_http(request).expect("http");
