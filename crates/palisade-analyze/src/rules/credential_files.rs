@@ -115,7 +115,11 @@ impl FileRule for CredentialFiles {
             message.push_str(" in a file that talks to the network or runs commands");
         }
         let (_, line, evidence) = strong.first().copied().unwrap_or(&kinds[0]);
-        let evidence = file.line_text(*line).unwrap_or_else(|| evidence.clone());
+        // The line when it shows the path; the folded string when the path was built.
+        let evidence = match file.line_text(*line) {
+            Some(text) if text.contains(evidence.as_str()) => text,
+            _ => evidence.clone(),
+        };
         out.push(sinks::finding(
             &INFO,
             file,

@@ -25,8 +25,9 @@ static INFO: RuleInfo = RuleInfo {
 
 Severity rises with where the code comes from:
 - **high**: the code or module name was decoded at run time (`eval(atob(…))`,
-  `require(Buffer.from('Y2hpbGRfcHJvY2Vzcw==','base64').toString())`), or a small, hand-written
-  file evaluates a computed string and also talks to the network (download-and-eval);
+  `require(Buffer.from('Y2hpbGRfcHJvY2Vzcw==','base64').toString())`), or a small (< 50 KB),
+  hand-written file `eval`s a computed string and also talks to the network (download-and-eval;
+  module runners like vitest use `vm` next to `fetch` and stay moderate);
 - **moderate**: `eval`, `vm` or `_compile` of a computed string;
 - **low**: `Function`/`eval` of a literal, `new Function(computed)` (template engines and schema
   compilers do this), `require` of a computed path (plugin loaders).
@@ -51,7 +52,7 @@ Template engines (lodash.template, ejs, handlebars), schema compilers (ajv) and 
 const MAX_LOW_FINDINGS: usize = 3;
 
 /// Files larger than this are bundles: a network call and an eval far apart in them mean little.
-const SMALL_FILE: usize = 200_000;
+const SMALL_FILE: usize = 50_000;
 
 impl FileRule for DynamicCode {
     fn info(&self) -> &'static RuleInfo {
@@ -154,7 +155,7 @@ fn classify(call: &Call, downloads: bool) -> Option<(Severity, Confidence, Strin
     if is_timer_string {
         return None;
     }
-    if downloads && callee != "Function" {
+    if downloads && callee == "eval" {
         return Some((
             Severity::High,
             Confidence::Medium,

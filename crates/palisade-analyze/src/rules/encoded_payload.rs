@@ -156,7 +156,8 @@ impl FileRule for EncodedPayload {
                 "crypto.createDecipheriv" | "crypto.createDecipher"
             )
         }) {
-            if evaluates {
+            // Small files only: big bundles carry unrelated crypto (TLS, JWE) and evaluators.
+            if evaluates && file.metrics.bytes.max(file.size as usize) < 200_000 {
                 let embedded =
                     file.metrics.long_encoded_strings > 0 || file.strings.iter().any(|s| is_long_encoded(&s.value));
                 push(

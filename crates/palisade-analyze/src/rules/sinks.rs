@@ -217,8 +217,10 @@ pub fn url_hosts(text: &str) -> Vec<String> {
     let mut rest = lower.as_str();
     while let Some(pos) = rest.find("://") {
         let scheme_start = rest[..pos]
-            .rfind(|c: char| !c.is_ascii_alphanumeric())
-            .map_or(0, |i| i + 1);
+            .char_indices()
+            .rev()
+            .find(|(_, c)| !c.is_ascii_alphanumeric())
+            .map_or(0, |(i, c)| i + c.len_utf8());
         let scheme = &rest[scheme_start..pos];
         let after = &rest[pos + 3..];
         if matches!(scheme, "http" | "https" | "ws" | "wss" | "ftp") {
@@ -529,17 +531,20 @@ pub fn credential_kinds(text: &str) -> Vec<CredentialKind> {
         || has("opera software")
         || has("yandexbrowser")
         || has("chromium/");
+    // Password and cookie stores, not profile directories (browser automation knows those).
     if has("login data")
         || has("logins.json")
         || has("key4.db")
         || has("cookies.sqlite")
-        || (browser_dir && (has("local state") || has("cookies") || has("web data") || has("/default")))
+        || (browser_dir && (has("local state") || has("web data")))
     {
         kinds.push(CredentialKind::Browser);
     }
     if WALLET_EXTENSION_IDS.iter().any(|id| has(id))
         || has("exodus.wallet")
-        || has("exodus/")
+        || has("roaming/exodus")
+        || has("application support/exodus")
+        || has(".config/exodus")
         || has("electrum/wallets")
         || has("atomic/local storage")
         || has("ethereum/keystore")
@@ -633,6 +638,9 @@ mod tests {
             vec!["1.2.3.4", "x.oast.fun"]
         );
         assert!(url_hosts("no url here").is_empty());
+        // Multi-byte characters next to the scheme (found in a real package: U+212A KELVIN SIGN).
+        assert!(url_hosts("\u{212A}ttp://example.com/").is_empty());
+        assert_eq!(url_hosts("é→https://x.example/"), vec!["x.example"]);
     }
 
     #[test]
