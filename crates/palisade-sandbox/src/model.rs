@@ -129,7 +129,7 @@ pub struct HttpRequest {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct NetworkRecord {
     pub time_ms: u64,
-    /// `dns`, `tcp`.
+    /// `dns`, `tcp`, `udp`.
     pub protocol: String,
     /// The name asked for, the name the address was handed out for, or the address.
     pub host: String,

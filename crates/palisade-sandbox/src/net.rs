@@ -25,6 +25,10 @@ pub(crate) const SINK_PORTS: &[u16] = &[
     6379, 6667, 7777, 8000, 8008, 8080, 8081, 8443, 8888, 9000, 9001, 9090, 9200, 9999, 27017, 31337,
 ];
 
+/// UDP ports with a sink (DNS has its own resolver on 53): time, QUIC, syslog, statsd and the
+/// usual exfiltration ports. Datagrams to other ports are seen by the trace (`sendto`).
+pub(crate) const UDP_PORTS: &[u16] = &[69, 123, 443, 514, 1337, 4444, 5000, 8125, 9999, 31337];
+
 /// Bytes of each connection kept and scanned.
 const CAPTURE_BYTES: usize = 64 * 1024;
 
@@ -110,6 +114,10 @@ pub(crate) fn bind_sinks() -> Result<Vec<OwnedFd>, String> {
         let listener = TcpListener::bind(("0.0.0.0", *port)).map_err(|error| format!("sink port {port}: {error}"))?;
         fds.push(OwnedFd::from(listener));
     }
+    for port in UDP_PORTS {
+        let socket = UdpSocket::bind(("0.0.0.0", *port)).map_err(|error| format!("udp sink port {port}: {error}"))?;
+        fds.push(OwnedFd::from(socket));
+    }
     Ok(fds)
 }
 
@@ -128,9 +136,74 @@ pub(crate) fn serve(
         let (recorder, stop) = (recorder.clone(), stop.clone());
         handles.push(std::thread::spawn(move || serve_dns(socket, &recorder, &stop)));
     }
-    let listeners: Vec<TcpListener> = fds.map(TcpListener::from).collect();
+    let listeners: Vec<TcpListener> = fds.by_ref().take(SINK_PORTS.len()).map(TcpListener::from).collect();
+    let udp: Vec<UdpSocket> = fds.map(UdpSocket::from).collect();
+    {
+        let (recorder, stop) = (recorder.clone(), stop.clone());
+        handles.push(std::thread::spawn(move || serve_udp(udp, &recorder, &stop)));
+    }
     handles.push(std::thread::spawn(move || accept_loop(listeners, recorder, stop)));
     handles
+}
+
+/// Records datagrams sent to the UDP sinks, with the address they were sent to (IP_PKTINFO).
+fn serve_udp(sockets: Vec<UdpSocket>, recorder: &Recorder, stop: &AtomicBool) {
+    use nix::sys::socket::{recvmsg, setsockopt, sockopt, ControlMessageOwned, SockaddrIn};
+    for socket in &sockets {
+        let _ = setsockopt(socket, sockopt::Ipv4PacketInfo, &true);
+        let _ = socket.set_nonblocking(true);
+    }
+    let mut buffer = vec![0u8; 65536];
+    while !stop.load(Ordering::Relaxed) {
+        let mut polls: Vec<nix::poll::PollFd> = sockets
+            .iter()
+            .map(|socket| nix::poll::PollFd::new(socket.as_fd(), nix::poll::PollFlags::POLLIN))
+            .collect();
+        if nix::poll::poll(&mut polls, nix::poll::PollTimeout::from(50u8)).unwrap_or(0) <= 0 {
+            continue;
+        }
+        for socket in &sockets {
+            let port = socket.local_addr().map(|address| address.port()).unwrap_or(0);
+            loop {
+                let mut iov = [std::io::IoSliceMut::new(&mut buffer)];
+                let mut space = nix::cmsg_space!(libc::in_pktinfo);
+                let Ok(message) =
+                    recvmsg::<SockaddrIn>(socket.as_raw_fd(), &mut iov, Some(&mut space), MsgFlags::empty())
+                else {
+                    break;
+                };
+                let length = message.bytes;
+                let destination = message.cmsgs().ok().and_then(|mut cmsgs| {
+                    cmsgs.find_map(|cmsg| match cmsg {
+                        ControlMessageOwned::Ipv4PacketInfo(info) => {
+                            Some(Ipv4Addr::from(u32::from_be(info.ipi_addr.s_addr)))
+                        }
+                        _ => None,
+                    })
+                });
+                let data = buffer[..length.min(CAPTURE_BYTES)].to_vec();
+                let host = destination
+                    .map(|ip| recorder.name_for(ip).unwrap_or_else(|| ip.to_string()))
+                    .unwrap_or_default();
+                let canaries = recorder.honeytokens.scan(&data);
+                let mut detail = format!("udp {host}:{port} ({length} bytes)");
+                if !canaries.is_empty() {
+                    detail.push_str(&format!(" carrying {}", canaries.join(", ")));
+                }
+                recorder.event(EventKind::Connect, 0, detail);
+                recorder.network(NetworkRecord {
+                    time_ms: recorder.elapsed_ms(),
+                    protocol: "udp".into(),
+                    host,
+                    port,
+                    first_bytes: printable(&data, 256),
+                    http: None,
+                    tls_sni: None,
+                    canaries,
+                });
+            }
+        }
+    }
 }
 
 fn serve_dns(socket: UdpSocket, recorder: &Recorder, stop: &AtomicBool) {

