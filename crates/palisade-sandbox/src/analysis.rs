@@ -169,6 +169,32 @@ fn list(items: &BTreeSet<String>, max: usize) -> String {
     shown.join(", ")
 }
 
+pub(crate) fn summary(report: &SandboxReport) -> crate::model::Summary {
+    let count = |kind: EventKind| report.events.iter().filter(|event| event.kind == kind).count();
+    let mut honeytokens: BTreeSet<String> = report
+        .events
+        .iter()
+        .filter(|event| event.kind == EventKind::Honeytoken)
+        .filter_map(|event| event.detail.split(' ').nth(1).map(str::to_string))
+        .collect();
+    honeytokens.extend(report.network.iter().flat_map(|record| record.canaries.iter().cloned()));
+    let capabilities: BTreeSet<Capability> = report
+        .findings
+        .iter()
+        .flat_map(|finding| finding.capabilities.iter().copied())
+        .collect();
+    crate::model::Summary {
+        processes: count(EventKind::Exec),
+        files_read: count(EventKind::FileRead),
+        files_written: count(EventKind::FileWrite),
+        dns_queries: report.network.iter().filter(|record| record.protocol == "dns").count(),
+        connections: report.network.iter().filter(|record| record.protocol != "dns").count(),
+        honeytokens: honeytokens.len(),
+        limits_hit: count(EventKind::Limit),
+        capabilities: capabilities.into_iter().collect(),
+    }
+}
+
 pub(crate) fn findings(report: &SandboxReport, package_dir: &str) -> Vec<Finding> {
     let mut findings = Vec::new();
     let events = &report.events;

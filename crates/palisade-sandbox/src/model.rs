@@ -175,6 +175,24 @@ pub struct SandboxReport {
     pub duration_ms: u64,
     /// Events past `Limits::max_events`, counted but not kept.
     pub events_dropped: u64,
+    /// What the package did, counted, and the powers it used (the union of the findings').
+    pub summary: Summary,
+}
+
+/// The behaviour summary: counts over the timeline and the network.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Summary {
+    /// Programs executed (the lifecycle shells and the entry loader included).
+    pub processes: usize,
+    pub files_read: usize,
+    pub files_written: usize,
+    pub dns_queries: usize,
+    /// TCP connections and UDP datagrams the fake network received.
+    pub connections: usize,
+    /// Distinct honeytokens touched (files opened or canaries seen in traffic).
+    pub honeytokens: usize,
+    pub limits_hit: usize,
+    pub capabilities: Vec<palisade_core::Capability>,
 }
 
 #[derive(Debug, thiserror::Error)]

@@ -802,6 +802,7 @@ pub fn run(target: &Target, options: &Options) -> Result<SandboxReport, SandboxE
         output: String::from_utf8_lossy(&state.output).into_owned(),
         duration_ms,
         events_dropped: state.dropped,
+        summary: Default::default(),
     };
     // Address-space exhaustion is not a signal: allocations fail and the process says so.
     let lowered = report.output.to_ascii_lowercase();
@@ -825,6 +826,7 @@ pub fn run(target: &Target, options: &Options) -> Result<SandboxReport, SandboxE
     report.events.sort_by_key(|event| event.time_ms);
     report.findings = crate::analysis::findings(&report, &package_dir);
     report.verdict = crate::analysis::verdict_of(&report.findings);
+    report.summary = crate::analysis::summary(&report);
     Ok(report)
 }
 

@@ -149,6 +149,12 @@ req.end(body);
     assert!(rules(&report).contains(&"sandbox-network-exfil"));
     assert!(rules(&report).contains(&"sandbox-honeytoken-read"));
     assert_eq!(report.verdict, Verdict::Malicious);
+    assert_eq!(report.summary.connections, 1, "{:?}", report.summary);
+    assert!(report.summary.honeytokens >= 2, "{:?}", report.summary);
+    assert!(report
+        .summary
+        .capabilities
+        .contains(&palisade_core::Capability::Credentials));
     assert_eq!(report.stages[0].name, "postinstall");
     assert!(report.events.iter().any(|e| e.stage.as_deref() == Some("postinstall")));
 }

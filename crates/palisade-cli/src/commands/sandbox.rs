@@ -146,11 +146,23 @@ fn kind_name(kind: EventKind) -> &'static str {
 fn render_table(out: &mut impl Write, report: &SandboxReport, show_output: bool) -> std::io::Result<()> {
     writeln!(
         out,
-        "{}: {} ({} ms, {} events)\n",
+        "{}: {} ({} ms, {} events)",
         report.package,
         report.verdict.as_str().to_uppercase(),
         report.duration_ms,
         report.events.len()
+    )?;
+    let summary = &report.summary;
+    writeln!(
+        out,
+        "{} processes, {} files read, {} written, {} DNS queries, {} connections, {} honeytokens touched, {} limits hit\n",
+        summary.processes,
+        summary.files_read,
+        summary.files_written,
+        summary.dns_queries,
+        summary.connections,
+        summary.honeytokens,
+        summary.limits_hit
     )?;
     let mut steps = Table::new(["STEP", "OUTCOME", "MS", "COMMAND"]);
     for stage in &report.stages {
@@ -263,6 +275,7 @@ mod tests {
             output: String::new(),
             duration_ms: 100,
             events_dropped: 0,
+            summary: Default::default(),
         };
         let mut out = Vec::new();
         render_table(&mut out, &report, false).expect("writing to a Vec cannot fail");
