@@ -157,7 +157,7 @@ fn bypass_flags_in_text(file: &FileFacts) -> Option<Finding> {
             file,
             first_line,
             Severity::Critical,
-            Confidence::Medium,
+            Confidence::High,
             format!(
                 "Carries the permission-skipping flags of {} AI CLIs ({}) next to process calls, in a file the parser rejected: the nx s1ngularity payload ran each installed assistant this way.",
                 flags.len(),
@@ -274,7 +274,7 @@ fn agent_file_write(file: &FileFacts, run_at_install: bool) -> Option<Finding> {
             (false, Some(what)) => (Severity::High, Confidence::Medium, format!(", with `{what}` in it")),
             (false, None) => (Severity::Moderate, Confidence::Low, String::new()),
         };
-        let candidate = finding(
+        let mut candidate = finding(
             &INFO,
             file,
             call.line,
@@ -283,6 +283,7 @@ fn agent_file_write(file: &FileFacts, run_at_install: bool) -> Option<Finding> {
             format!("Writes the AI assistant file `{agent_file}`{why}: instructions or MCP servers the developer's assistant will trust."),
             &call.excerpt,
         );
+        candidate.capabilities = vec![Capability::Persistence, Capability::Filesystem];
         if best.as_ref().is_none_or(|b| candidate.severity > b.severity) {
             best = Some(candidate);
         }

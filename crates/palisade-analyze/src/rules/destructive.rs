@@ -245,11 +245,24 @@ impl FileRule for Destructive {
                     .iter()
                     .find_map(|c| first_match(&call_text(c), GEO_APIS).map(|api| (c.line, api)))
             });
-        let country = first_match(
-            &strings.iter().map(|(_, s)| s.as_str()).collect::<Vec<_>>().join("\n"),
-            COUNTRIES,
-        )
-        .or_else(|| first_match(&lower, &["country_name", "countrycode", "country_code", ".country"]));
+        // The country comparison sits next to the lookup (a bundle that contains a geolocation
+        // client and, 100,000 lines away, a list of countries is not geofenced).
+        let country = geo_api.and_then(|(geo_line, _)| {
+            strings
+                .iter()
+                .filter(|(line, _)| signals::near(file, *line, geo_line, 40))
+                .find_map(|(_, s)| first_match(s, COUNTRIES))
+                .or_else(|| {
+                    let window: String = text
+                        .lines()
+                        .skip((geo_line as usize).saturating_sub(41))
+                        .take(81)
+                        .collect::<Vec<_>>()
+                        .join("\n")
+                        .to_lowercase();
+                    first_match(&window, &["country_name", "countrycode", "country_code", ".country"])
+                })
+        });
         let geofenced = geo_api.is_some() && country.is_some();
         let token_gate = contains_any(
             &lower,
@@ -347,6 +360,7 @@ fn desktop_drop(file: &FileFacts, strings: &[(u32, String)]) -> Option<Finding> 
                 signals::method(&c.callee),
                 "writeFile" | "writeFileSync" | "copyFile" | "copyFileSync" | "createWriteStream"
             )
+            && signals::near(file, c.line, folder.0, 30)
     })?;
     if !home {
         return None;
@@ -385,10 +399,18 @@ fn overwrite_walk(file: &FileFacts, lower: &str, strings: &[(u32, String)]) -> O
     if !(stats && sweeping_start) {
         return None;
     }
+    let readdirs: Vec<u32> = file
+        .calls
+        .iter()
+        .filter(|c| matches!(signals::method(&c.callee), "readdirSync" | "readdir"))
+        .map(|c| c.line)
+        .collect();
     let write = file.calls.iter().find(|c| {
         signals::is_write_call(c)
             && matches!(signals::method(&c.callee), "writeFile" | "writeFileSync")
-            && !matches!(c.args.first(), Some(Value::Str { .. }))
+            // The path is the walk's variable, written right next to the directory listing.
+            && matches!(c.args.first(), Some(Value::Ident { .. }))
+            && readdirs.iter().any(|line| signals::near(file, *line, c.line, 12))
             && match c.args.get(1) {
                 Some(Value::Str { .. }) => true,
                 // A decoder applied to constants (`b('4p2k77iP')`, `heart.toString('utf8')`).
@@ -474,6 +496,32 @@ const r = await fetch('https://ipapi.co/json/'); const j = await r.json();
 if (j.country_code === 'RU' || j.country_name === 'Belarus') { console.log('Нет войне'); }
 "#;
         assert_eq!(worst(&run(source)), Some(Severity::High));
+    }
+
+    #[test]
+    fn quiet_on_installer_writing_its_own_files() {
+        // esbuild's install.js: lists and stats directories, writes a fixed "{}" to a path it builds.
+        let source = r#"
+const fs = require('fs'); const path = require('path');
+function removeRecursive(dir) {
+  for (const entry of fs.readdirSync(dir)) {
+    const p = path.join(dir, entry);
+    if (fs.statSync(p).isDirectory()) removeRecursive(p); else fs.unlinkSync(p);
+  }
+}
+const root = '/';
+fs.writeFileSync(path.join(installDir, 'package.json'), '{}');
+"#;
+        assert!(run(source).is_empty(), "{:#?}", run(source));
+    }
+
+    #[test]
+    fn quiet_on_geolocation_client_far_from_a_country_list() {
+        let source = format!(
+            "const r = fetch('http://www.geoplugin.net/json.gp');\n{}const regions = ['China', 'Hong Kong'];\n",
+            "const x = 1;\n".repeat(200)
+        );
+        assert!(run(&source).is_empty(), "{:#?}", run(&source));
     }
 
     #[test]

@@ -427,13 +427,21 @@ fn check_js(
             IMAGE_EXTENSIONS.iter().any(|ext| target.contains(ext))
         }
     });
-    if let (Some(read), Some(eval)) = (image_read, file.calls.iter().find(|c| is_eval_call(c))) {
+    // The evaluated code is computed (not a constant string) and sits next to the image read.
+    let eval_near = |read: &Call| {
+        file.calls.iter().find(|c| {
+            is_eval_call(c)
+                && !matches!(c.args.last(), None | Some(Value::Str { decoded: false, .. }))
+                && signals::near(file, read.line, c.line, 25)
+        })
+    };
+    if let Some((read, eval)) = image_read.and_then(|read| eval_near(read).map(|eval| (read, eval))) {
         out.push(finding(
             &INFO,
             file,
             read.line,
             Severity::Critical,
-            Confidence::Medium,
+            Confidence::High,
             format!(
                 "Reads an image and evaluates code in the same file (line {}): a steganographic loader hides its payload in image bytes.",
                 eval.line
@@ -443,63 +451,79 @@ fn check_js(
         return;
     }
 
-    // Downloaded executables made executable or run.
-    let urls = executable_urls(file);
-    let chmod = file.calls.iter().find(|c| is_chmod_exec(c, &call_text(c)));
-    if let Some((line, url)) = urls.first() {
-        let runs = !exec_calls.is_empty();
-        if runs || (chmod.is_some() && has_network) {
-            let host = host_of(url);
-            let hidden = exec_calls.iter().any(|(c, text)| is_hidden_spawn(file, c, text));
-            let severity = if is_ip_literal(host) || hidden {
-                Severity::Critical
-            } else {
-                Severity::High
-            };
+    // Downloaded executables made executable or run, in the same stretch of code (a 300,000-line
+    // bundle that mentions an install script URL and, elsewhere, spawns processes is not this).
+    let chmods: Vec<&Call> = file.calls.iter().filter(|c| is_chmod_exec(c, &call_text(c))).collect();
+    for (line, url) in executable_urls(file) {
+        let chmod = chmods.iter().find(|c| signals::near(file, c.line, line, 40));
+        let runs = exec_calls.iter().any(|(c, _)| signals::near(file, c.line, line, 40));
+        let fetches = has_network
+            && file
+                .calls
+                .iter()
+                .any(|c| signals::is_network_call(c) && signals::near(file, c.line, line, 40));
+        if !(runs || (chmod.is_some() && fetches)) {
+            continue;
+        }
+        let host = host_of(&url);
+        let hidden = exec_calls
+            .iter()
+            .any(|(c, text)| signals::near(file, c.line, line, 40) && is_hidden_spawn(file, c, text));
+        let (severity, confidence) = if is_ip_literal(host) || hidden {
+            (Severity::Critical, Confidence::High)
+        } else {
+            (Severity::High, Confidence::Medium)
+        };
+        out.push(finding(
+            &INFO,
+            file,
+            line,
+            severity,
+            confidence,
+            format!(
+                "Downloads an executable ({}) and {}{}.",
+                palisade_core::bounded_excerpt(&url, 80),
+                if chmod.is_some() {
+                    "makes it executable"
+                } else {
+                    "starts processes"
+                },
+                if hidden { " in a hidden, detached process" } else { "" }
+            ),
+            "",
+        ));
+        return;
+    }
+
+    // A temp-dir binary fetched over the network, chmodded and run hidden, all in one place.
+    let lower_text = file.text.as_deref().unwrap_or("").to_ascii_lowercase();
+    let temp = lower_text.contains("os.tmpdir()") || lower_text.contains("'/tmp/") || lower_text.contains("\"/tmp/");
+    for chmod in &chmods {
+        let hidden = exec_calls
+            .iter()
+            .find(|(c, text)| signals::near(file, c.line, chmod.line, 30) && is_hidden_spawn(file, c, text));
+        let fetched = file
+            .calls
+            .iter()
+            .any(|c| signals::is_network_call(c) && signals::near(file, c.line, chmod.line, 60))
+            || exec_calls.iter().any(|(c, text)| {
+                signals::near(file, c.line, chmod.line, 60)
+                    && contains_any(text, &["curl ", "wget ", "invoke-webrequest"])
+            });
+        if let (Some((spawn, _)), true, true) = (hidden, fetched, temp) {
             out.push(finding(
                 &INFO,
                 file,
-                *line,
-                severity,
+                spawn.line,
+                Severity::High,
                 Confidence::Medium,
                 format!(
-                    "Downloads an executable ({}) and {}{}.",
-                    palisade_core::bounded_excerpt(url, 80),
-                    if chmod.is_some() {
-                        "makes it executable"
-                    } else {
-                        "starts processes"
-                    },
-                    if hidden { " in a hidden, detached process" } else { "" }
+                    "Fetches a file into a temporary directory, makes it executable (line {}) and runs it detached and hidden.",
+                    chmod.line
                 ),
-                "",
+                &spawn.excerpt,
             ));
             return;
-        }
-    }
-
-    // A temp-dir binary fetched over the network, chmodded and run hidden.
-    if let Some(chmod) = chmod {
-        let hidden = exec_calls.iter().find(|(c, text)| is_hidden_spawn(file, c, text));
-        let lower_text = file.text.as_deref().unwrap_or("").to_ascii_lowercase();
-        let temp =
-            lower_text.contains("os.tmpdir()") || lower_text.contains("'/tmp/") || lower_text.contains("\"/tmp/");
-        if let Some((spawn, _)) = hidden {
-            if has_network && temp {
-                out.push(finding(
-                    &INFO,
-                    file,
-                    spawn.line,
-                    Severity::High,
-                    Confidence::Medium,
-                    format!(
-                        "Fetches a file into a temporary directory, makes it executable (line {}) and runs it detached and hidden.",
-                        chmod.line
-                    ),
-                    &spawn.excerpt,
-                ));
-                return;
-            }
         }
     }
 
@@ -610,6 +634,27 @@ const hidden = bytes.slice(bytes.length - 2048).toString('utf8');
 eval(hidden);
 "#;
         assert_eq!(worst(&run(&[("index.js", js)])), Some(Severity::Critical));
+    }
+
+    #[test]
+    fn quiet_on_app_icon_and_constant_function() {
+        // playwright-core: reads an icon; far away, compiles a constant `return import("vite")`.
+        let js = format!(
+            "const fs = require('fs');\nconst icon = fs.readFileSync('appIcon.png');\n{}const loadVite = new Function('return import(\"vite\")');\n",
+            "\n".repeat(40)
+        );
+        assert!(run(&[("bundle.js", js.as_bytes())]).is_empty());
+    }
+
+    #[test]
+    fn quiet_on_install_url_far_from_processes() {
+        // A CLI bundle that prints an install-script URL and, thousands of lines later, spawns.
+        let js = format!(
+            "const hint = 'curl -fsSL https://example.com/cli/install.sh | bash';\n{}require('child_process').spawn(cmd, args, {{ detached: true, stdio: 'ignore' }}).unref();\n",
+            "const y = 2;\n".repeat(300)
+        );
+        let findings = run(&[("bundle.js", js.as_bytes())]);
+        assert!(findings.is_empty(), "{findings:#?}");
     }
 
     #[test]

@@ -119,7 +119,7 @@ const LOCATIONS: &[(&str, &[&str], Severity)] = &[
         ],
         Severity::High,
     ),
-    ("a git hook", &[".git/hooks/", ".git\\hooks\\"], Severity::Moderate),
+    ("a git hook", &[".git/hooks/", ".git\\hooks\\"], Severity::Low),
 ];
 
 const RUNNER: &[&str] = &[
@@ -363,12 +363,12 @@ execSync(`./config.sh --url https://github.com/${owner}/${repo} --unattended --t
     }
 
     #[test]
-    fn git_hook_installer_is_moderate() {
+    fn git_hook_installer_is_low() {
         let source = r#"
 const fs = require('fs');
 fs.writeFileSync('.git/hooks/pre-commit', '#!/bin/sh\nnpx lint-staged\n', { mode: 0o755 });
 "#;
-        assert_eq!(worst(&run(source)), Some(Severity::Moderate));
+        assert_eq!(worst(&run(source)), Some(Severity::Low));
     }
 
     #[test]

@@ -284,9 +284,17 @@ pub(crate) fn finding(
     } else {
         evidence.to_string()
     };
+    // A lone capability (moderate and below) lists only the rule's primary capability: a
+    // release tool running `npm publish` publishes, it does not thereby talk to the network
+    // or read credentials, and the scorer combines capabilities across findings.
+    let capabilities = if severity >= Severity::High {
+        info.capabilities
+    } else {
+        info.capabilities.get(..1).unwrap_or(&[])
+    };
     let mut finding = Finding::new(info.id, severity, confidence, message)
         .at(file.path.clone(), (line > 0).then_some(line))
-        .with_capabilities(info.capabilities);
+        .with_capabilities(capabilities);
     if !evidence.is_empty() {
         finding = finding.with_evidence(evidence);
     }

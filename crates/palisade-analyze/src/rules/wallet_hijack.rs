@@ -160,20 +160,26 @@ fn is_network_hook(target: &str) -> bool {
     )
 }
 
+/// A path on a wallet provider the browser extension injected: `window.ethereum.request`,
+/// `ethereum.send`, `window.phantom.solana.signTransaction`, `tronWeb.trx.sign`.
 fn is_provider_path(path: &str) -> bool {
-    let lower = path.to_ascii_lowercase();
-    [
-        "ethereum",
-        "solana",
-        "phantom",
-        "tronweb",
-        "tronlink",
-        "solflare",
-        "okxwallet",
-        "coinbasewallet",
-    ]
-    .iter()
-    .any(|name| lower.contains(name))
+    let path = path
+        .trim_start_matches("window.")
+        .trim_start_matches("globalThis.")
+        .trim_start_matches("self.");
+    let root = path.split('.').next().unwrap_or(path);
+    matches!(
+        root,
+        "ethereum"
+            | "solana"
+            | "phantom"
+            | "tronWeb"
+            | "tronLink"
+            | "solflare"
+            | "okxwallet"
+            | "BinanceChain"
+            | "trustwallet"
+    )
 }
 
 const PROVIDER_METHODS: &[&str] = &[
@@ -191,6 +197,7 @@ const PROVIDER_METHODS: &[&str] = &[
 
 fn collect_hooks<'a>(file: &'a FileFacts, names_transactions: bool) -> Hooks<'a> {
     let mut hooks = Hooks::default();
+    let rewrites_recipient = recipient_rewrite(file).is_some();
     for assignment in &file.assignments {
         let target = assignment.target.as_str();
         if is_network_hook(target) {
@@ -198,10 +205,13 @@ fn collect_hooks<'a>(file: &'a FileFacts, names_transactions: bool) -> Hooks<'a>
             continue;
         }
         let method = signals::method(target);
-        let replaces_method = PROVIDER_METHODS.contains(&method) && matches!(assignment.value, Value::Function);
-        // `window.ethereum.request = …`, or `w.request = async function …` on a provider the
-        // file found elsewhere (the chalk drainer wraps whatever `window.ethereum` holds).
-        if replaces_method && (is_provider_path(target) || (names_transactions && method == "request")) {
+        if !(PROVIDER_METHODS.contains(&method) && matches!(assignment.value, Value::Function)) {
+            continue;
+        }
+        // `window.ethereum.request = …` replaces the injected provider. `w.request = …` on an
+        // unresolved object is what every wallet SDK does to its own provider wrapper; it only
+        // counts when the file also overwrites a transaction field with a hard-coded address.
+        if is_provider_path(target) || (target.starts_with('?') && names_transactions && rewrites_recipient) {
             hooks.provider.push((assignment.line, assignment.excerpt.as_str()));
         }
     }
@@ -209,10 +219,9 @@ fn collect_hooks<'a>(file: &'a FileFacts, names_transactions: bool) -> Hooks<'a>
         if call.callee == "Object.defineProperty" || call.callee == "Reflect.defineProperty" {
             let property = call.args.get(1).and_then(Value::as_str).unwrap_or("");
             match property {
+                // Defining `window.ethereum` is what wallet extensions themselves do; only
+                // redefining the network primitives is a hook.
                 "fetch" | "XMLHttpRequest" => hooks.network.push((call.line, call.excerpt.as_str())),
-                "ethereum" | "solana" | "tronWeb" | "tronLink" | "phantom" => {
-                    hooks.provider.push((call.line, call.excerpt.as_str()))
-                }
                 _ => {}
             }
         }
@@ -221,6 +230,17 @@ fn collect_hooks<'a>(file: &'a FileFacts, names_transactions: bool) -> Hooks<'a>
         }
     }
     hooks
+}
+
+/// An assignment of a hard-coded address to a transaction field: `tx.to = '0x…'`,
+/// `tx.feePayer = ATTACKER` (const bindings are folded by the extractor).
+fn recipient_rewrite(file: &FileFacts) -> Option<&crate::facts::Assignment> {
+    file.assignments.iter().find(|assignment| {
+        matches!(
+            signals::method(&assignment.target),
+            "to" | "feePayer" | "recipient" | "destination" | "receiver"
+        ) && assignment.value.as_str().and_then(address_kind).is_some()
+    })
 }
 
 fn provider_value(value: &Value) -> bool {
@@ -351,6 +371,7 @@ fn check_hooks(file: &FileFacts, text: &str, out: &mut Vec<Finding>) {
 }
 
 /// Names of values that hold wallet secrets.
+/// `secretKey`, `_keypair.secretKey`, `privateKey`, `mnemonic`; not `privateKeyFile`.
 fn is_secret_name(name: &str) -> bool {
     let lower = name.to_ascii_lowercase().replace('_', "");
     [
@@ -362,12 +383,12 @@ fn is_secret_name(name: &str) -> bool {
         "recoveryphrase",
     ]
     .iter()
-    .any(|s| lower.contains(s))
+    .any(|s| lower.ends_with(s))
 }
 
 /// Callee names that legitimately take secret keys: crypto primitives, converters, storage.
 fn is_key_handling_callee(name: &str) -> bool {
-    let lower = name.to_ascii_lowercase();
+    let lower = name.trim_start_matches('?').to_ascii_lowercase();
     const PREFIXES: &[&str] = &[
         "to", "from", "is", "get", "set", "new", "create", "generate", "load", "save", "store", "import", "export",
         "parse", "serial", "copy", "fill", "wipe", "clear", "zero", "check", "assert", "valid", "verify", "sign",
@@ -391,12 +412,46 @@ fn secret_argument(call: &Call) -> Option<String> {
         return from_values;
     }
     // Arguments the extractor kept as Unknown (`this._keypair.secretKey`): read the excerpt's
-    // argument list, after the callee.
+    // argument list, one top-level argument at a time, and accept only plain member chains
+    // (a callback whose body mentions a key is not the key).
+    if call.args.iter().any(|arg| matches!(arg, Value::Function)) {
+        return None;
+    }
     let (_, arguments) = call.excerpt.split_once('(')?;
-    let word = arguments
-        .split(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '$'))
-        .find(|word| is_secret_name(word))?;
-    (!word.is_empty()).then(|| word.to_string())
+    let mut depth = 0usize;
+    let mut start = 0;
+    let mut found = None;
+    for (index, ch) in arguments.char_indices() {
+        let end = match ch {
+            '(' | '[' | '{' => {
+                depth += 1;
+                false
+            }
+            ')' | ']' | '}' if depth == 0 => true,
+            ')' | ']' | '}' => {
+                depth -= 1;
+                false
+            }
+            ',' => depth == 0,
+            _ => false,
+        };
+        if end {
+            let argument = arguments[start..index].trim();
+            let plain = !argument.is_empty()
+                && argument
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '$' | '.'));
+            if plain && is_secret_name(signals::method(argument)) {
+                found = Some(argument.to_string());
+                break;
+            }
+            if ch != ',' {
+                break;
+            }
+            start = index + 1;
+        }
+    }
+    found
 }
 
 fn posts_to_literal_url(file: &FileFacts) -> Option<&Call> {
@@ -557,6 +612,29 @@ export async function connect() {
 }
 "#;
         assert!(run(source).is_empty());
+    }
+
+    #[test]
+    fn quiet_on_sdk_wrapping_its_own_provider() {
+        // @metamask/sdk, WalletConnect: `w.request = …` on the SDK's own provider object, in a
+        // bundle that names signing methods and token contract addresses.
+        let source = r#"
+const USDC = '0xa0b86991c6218b36c1d19d4a2e9eb0ce3606eb48';
+const METHODS = ['eth_sendTransaction', 'eth_signTypedData_v4', 'personal_sign'];
+function wrap(w, send) { w.request = (...e) => send(e[0].method, e); w.send = (...e) => send(e[0], e); return w; }
+module.exports = { wrap, USDC, METHODS };
+"#;
+        assert!(run(source).is_empty(), "{:#?}", run(source));
+    }
+
+    #[test]
+    fn quiet_on_callbacks_mentioning_keys() {
+        // Babel's async helper receives a generator whose body uses `privateKey`.
+        let source = r#"
+function login() { return _asyncToGenerator(function* () { const privateKey = yield load(); return sign(privateKey); })(); }
+fetch('https://www.googleapis.com/oauth2/v2/userinfo');
+"#;
+        assert!(run(source).is_empty(), "{:#?}", run(source));
     }
 
     #[test]
