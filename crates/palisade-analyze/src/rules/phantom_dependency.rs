@@ -36,9 +36,23 @@ dependency *added in a new release* as a high-risk change.
 
 Packages that load plugins by a short name (`eslint-config-x` referenced as `x`), peer-like
 runtime helpers resolved by tools, and meta-packages. Packages without JavaScript files are
-skipped; `@types/*` dependencies are ignored.
+skipped; `@types/*` dependencies and compiler helper runtimes (`tslib`, `@babel/runtime`,
+`regenerator-runtime`, `core-js`, `@swc/helpers`) are ignored.
 "#,
 };
+
+/// Helper runtimes that compilers reference on their own (TypeScript `importHelpers`, Babel
+/// and SWC transforms, polyfills): declared by habit, often with no import left in the output.
+const COMPILER_RUNTIMES: &[&str] = &[
+    "tslib",
+    "@babel/runtime",
+    "@babel/runtime-corejs2",
+    "@babel/runtime-corejs3",
+    "regenerator-runtime",
+    "core-js",
+    "core-js-pure",
+    "@swc/helpers",
+];
 
 /// The package part of a module specifier: `lodash/merge` → `lodash`, `@a/b/c` → `@a/b`.
 fn package_of(specifier: &str) -> Option<&str> {
@@ -94,7 +108,7 @@ pub fn phantom_dependencies(package: &PackageFacts<'_>) -> Vec<String> {
     let declared: BTreeSet<&str> = dependencies
         .keys()
         .map(String::as_str)
-        .filter(|name| !name.starts_with("@types/"))
+        .filter(|name| !name.starts_with("@types/") && !COMPILER_RUNTIMES.contains(name))
         .collect();
     if declared.is_empty() {
         return Vec::new();
@@ -193,7 +207,8 @@ mod tests {
     "lodash": "^4.17.21",
     "@scope/helper": "^1.0.0",
     "flatmap-stream": "0.1.1",
-    "@types/node": "*"
+    "@types/node": "*",
+    "tslib": "^2.6.0"
   }
 }"#;
 
