@@ -197,8 +197,33 @@ fn receive_fds(socket: &UnixStream) -> Result<Vec<OwnedFd>, String> {
     Ok(fds)
 }
 
+/// Closes every descriptor the fork inherited except stdio and `keep`. Close-on-exec does not
+/// apply here (the setup and init processes never exec), and descriptors of other sandboxes
+/// running in the same host process (their output pipes, sinks) must not stay open in this
+/// one: a pipe stays open as long as any copy of its write end does.
+fn close_inherited_fds(keep: &[std::os::fd::RawFd]) {
+    let Ok(entries) = std::fs::read_dir("/proc/self/fd") else {
+        return;
+    };
+    let fds: Vec<std::os::fd::RawFd> = entries
+        .flatten()
+        .filter_map(|entry| entry.file_name().to_str().and_then(|name| name.parse().ok()))
+        .collect();
+    for fd in fds {
+        if fd > 2 && !keep.contains(&fd) {
+            // SAFETY: this single-threaded fork child owns no Rust object for these descriptors
+            // (they belong to the parent's objects, which are never used here); the directory
+            // descriptor of the listing is already closed, so EBADF is harmless.
+            unsafe {
+                libc::close(fd);
+            }
+        }
+    }
+}
+
 /// The setup process: namespaces, id maps (by the host), network, then the init fork.
 fn setup_main(plan: &Plan, mut socket: UnixStream, output: std::fs::File, status: std::fs::File) -> Result<i32, ()> {
+    close_inherited_fds(&[socket.as_raw_fd(), output.as_raw_fd(), status.as_raw_fd()]);
     let report = |socket: &mut UnixStream, message: String| {
         let _ = socket.write_all(format!("e{message}").as_bytes());
     };

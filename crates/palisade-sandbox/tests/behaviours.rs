@@ -645,3 +645,31 @@ fn wiping_the_home_is_reported() {
         .iter()
         .any(|d| d.starts_with("node -e <palisade entry loader> wiper")));
 }
+
+#[test]
+fn descriptors_of_the_host_process_are_not_inherited() {
+    if !supported() {
+        return;
+    }
+    // A host file opened without close-on-exec (as C libraries sometimes do): the sandboxed
+    // processes must not be able to read it through an inherited descriptor.
+    use std::os::fd::AsRawFd;
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let secret = dir.path().join("host-secret.txt");
+    std::fs::write(&secret, "HOST-SECRET-CONTENT").unwrap_or_else(|e| panic!("{e}"));
+    let file = std::fs::File::open(&secret).unwrap_or_else(|e| panic!("{e}"));
+    nix::fcntl::fcntl(&file, nix::fcntl::FcntlArg::F_SETFD(nix::fcntl::FdFlag::empty()))
+        .unwrap_or_else(|e| panic!("{e}"));
+    let fd = file.as_raw_fd();
+    let script = format!("ls /proc/self/fd; cat <&{fd}; cat /proc/self/fd/{fd}; true");
+    let report = sandbox(
+        &package(
+            "fd-probe",
+            &format!(r#"{{"install":{}}}"#, serde_json::json!(script)),
+            &[],
+        ),
+        Limits::default(),
+    );
+    assert!(!report.output.contains("HOST-SECRET-CONTENT"), "{}", report.output);
+    drop(file);
+}
