@@ -224,12 +224,38 @@ impl<'a, 's> Walker<'a, 's> {
     }
 
     fn excerpt(&self, span: oxc_span::Span) -> String {
+        const MAX_CHARS: usize = 160;
         let start = (span.start as usize).min(self.source.len());
-        let mut end = (span.end as usize).min(self.source.len()).min(start + 180);
+        let mut end = (span.end as usize).min(self.source.len()).min(start + MAX_CHARS + 20);
         while end > start && !self.source.is_char_boundary(end) {
             end -= 1;
         }
-        palisade_core::bounded_excerpt(self.source.get(start..end).unwrap_or(""), 160)
+        let text = self.source.get(start..end).unwrap_or("");
+        if !text.is_ascii() {
+            return palisade_core::bounded_excerpt(text, MAX_CHARS);
+        }
+        // ASCII fast path of `bounded_excerpt` (same output): whitespace runs collapse to
+        // one space, `…` marks a cut.
+        let mut out = String::with_capacity(text.len().min(MAX_CHARS) + 3);
+        let mut last_space = true;
+        let mut count = 0;
+        for &byte in text.as_bytes() {
+            let space = byte.is_ascii_whitespace();
+            if space && last_space {
+                continue;
+            }
+            last_space = space;
+            if count == MAX_CHARS {
+                out.push('…');
+                break;
+            }
+            out.push(if space { ' ' } else { byte as char });
+            count += 1;
+        }
+        if out.ends_with(' ') {
+            out.pop();
+        }
+        out
     }
 
     // ---- resolution ---------------------------------------------------------------------
