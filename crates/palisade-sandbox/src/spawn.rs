@@ -353,6 +353,14 @@ fn bind_read_only(source: &str, target: &str) -> Result<(), String> {
 }
 
 fn init_main(plan: &Plan, output: &std::fs::File, status: &mut std::fs::File) -> Result<(), String> {
+    // Init keeps the host's stdio and the status pipe: no process of the sandbox (same uid)
+    // may reach them through /proc/1/fd.
+    let _ = nix::sys::prctl::set_dumpable(false);
+    if let Ok(null) = std::fs::OpenOptions::new().read(true).write(true).open("/dev/null") {
+        let _ = nix::unistd::dup2_stdin(&null);
+        let _ = nix::unistd::dup2_stdout(&null);
+        let _ = nix::unistd::dup2_stderr(&null);
+    }
     // 1. A private copy of the mount tree, then a size-limited tmpfs as the new root.
     mount(
         None::<&str>,

@@ -661,7 +661,7 @@ fn descriptors_of_the_host_process_are_not_inherited() {
     nix::fcntl::fcntl(&file, nix::fcntl::FcntlArg::F_SETFD(nix::fcntl::FdFlag::empty()))
         .unwrap_or_else(|e| panic!("{e}"));
     let fd = file.as_raw_fd();
-    let script = format!("ls /proc/self/fd; cat <&{fd}; cat /proc/self/fd/{fd}; true");
+    let script = format!("ls /proc/self/fd; cat <&{fd}; cat /proc/self/fd/{fd}; echo INJECTED > /proc/1/fd/2; true");
     let report = sandbox(
         &package(
             "fd-probe",
@@ -671,5 +671,11 @@ fn descriptors_of_the_host_process_are_not_inherited() {
         Limits::default(),
     );
     assert!(!report.output.contains("HOST-SECRET-CONTENT"), "{}", report.output);
+    // Nor through the sandbox init's descriptors.
+    assert!(
+        report.output.contains("/proc/1/fd/2: Permission denied"),
+        "{}",
+        report.output
+    );
     drop(file);
 }
