@@ -679,3 +679,43 @@ fn descriptors_of_the_host_process_are_not_inherited() {
     );
     drop(file);
 }
+
+#[test]
+fn host_unix_sockets_are_unreachable() {
+    if !supported() {
+        return;
+    }
+    // An abstract unix socket (D-Bus, X11 and container runtimes use them) and a path socket in
+    // the host's /tmp: both are outside the sandbox's network namespace and root.
+    use std::os::linux::net::SocketAddrExt;
+    let name = format!("palisade-sandbox-test-{}", std::process::id());
+    let address = std::os::unix::net::SocketAddr::from_abstract_name(name.as_bytes()).unwrap_or_else(|e| panic!("{e}"));
+    let abstract_listener = std::os::unix::net::UnixListener::bind_addr(&address).unwrap_or_else(|e| panic!("{e}"));
+    abstract_listener
+        .set_nonblocking(true)
+        .unwrap_or_else(|e| panic!("{e}"));
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let path = dir.path().join("host.sock");
+    let path_listener = std::os::unix::net::UnixListener::bind(&path).unwrap_or_else(|e| panic!("{e}"));
+    path_listener.set_nonblocking(true).unwrap_or_else(|e| panic!("{e}"));
+    let script = format!(
+        "const net = require('net');\n\
+         for (const p of ['\\0{name}', {path:?}]) {{\n\
+           net.connect(p).on('connect', () => console.log('CONNECTED', JSON.stringify(p))).on('error', (e) => console.log('refused', e.code));\n\
+         }}",
+        path = path.display().to_string()
+    );
+    let report = sandbox(
+        &package(
+            "unix-probe",
+            r#"{"postinstall":"node probe.js"}"#,
+            &[("probe.js", &script)],
+        ),
+        Limits::default(),
+    );
+    assert!(!report.output.contains("CONNECTED"), "{}", report.output);
+    assert_eq!(report.output.matches("refused").count(), 2, "{}", report.output);
+    for listener in [&abstract_listener, &path_listener] {
+        assert!(matches!(listener.accept(), Err(e) if e.kind() == std::io::ErrorKind::WouldBlock));
+    }
+}
