@@ -15,6 +15,7 @@ use palisade_core::{Capability, Finding, Verdict};
 use palisade_tarball::PackageContents;
 use serde::Serialize;
 
+pub use diff::{diff_packages, DiffOptions, DiffReport};
 pub use rules::{rule_info, rules as all_rules, RuleInfo};
 
 /// What the analyzer knows about a package besides its files.
@@ -49,7 +50,10 @@ pub struct ScanResult {
     pub unparsed_files: Vec<String>,
 }
 
-/// Analyzes one package.
+/// Analyzes one package: classify and parse every file, run every rule, score. Cheap to
+/// call from many threads at once (no shared state); scanning many packages in parallel is
+/// the caller's job. Large or deeply nested files are parsed on a short-lived thread of
+/// their own with a large stack (see `facts::extract`).
 pub fn scan_package(contents: &PackageContents, options: &ScanOptions) -> ScanResult {
     let package = rules::package_facts(contents, options);
     let mut findings = Vec::new();

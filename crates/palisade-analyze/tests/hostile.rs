@@ -140,3 +140,48 @@ fn ten_thousand_tiny_files() {
     }
     assert!(start.elapsed() < Duration::from_secs(30), "{:?}", start.elapsed());
 }
+
+#[test]
+fn scan_package_on_ten_thousand_tiny_files_and_a_hostile_mix() {
+    use palisade_analyze::{scan_package, ScanOptions};
+    use palisade_tarball::{PackageContents, PackageFile};
+
+    let mut files = vec![PackageFile {
+        path: "package.json".to_string(),
+        data: br#"{"name":"many","version":"1.0.0","main":"index.js"}"#.to_vec(),
+        mode: 0o644,
+    }];
+    for i in 0..10_000 {
+        files.push(PackageFile {
+            path: format!("lib/f{i}.js"),
+            data: format!("module.exports = {i};").into_bytes(),
+            mode: 0o644,
+        });
+    }
+    files.push(PackageFile {
+        path: "deep.js".to_string(),
+        data: "[".repeat(20_000).into_bytes(),
+        mode: 0o644,
+    });
+    files.push(PackageFile {
+        path: "bin.js".to_string(),
+        data: vec![0x7F, b'E', b'L', b'F', 2, 1, 1, 0],
+        mode: 0o755,
+    });
+    files.push(PackageFile {
+        path: "bad.js".to_string(),
+        data: b"\xFF\xFE\x00junk".to_vec(),
+        mode: 0o644,
+    });
+    let contents = PackageContents {
+        origin: "test".to_string(),
+        files,
+        ..Default::default()
+    };
+    let start = Instant::now();
+    let result = scan_package(&contents, &ScanOptions::default());
+    assert!(start.elapsed() < Duration::from_secs(60), "{:?}", start.elapsed());
+    assert_eq!(result.files_scanned, 10_004);
+    assert_eq!(result.unparsed_files, vec!["deep.js".to_string()]);
+    assert!((0.0..=1.0).contains(&result.score));
+}
