@@ -64,7 +64,12 @@ palisade="$PWD/target/release/palisade"
 
 echo "==> installing verdaccio into $TOOLS (once)"
 if [ ! -x "$TOOLS/node_modules/.bin/verdaccio" ]; then
-  npm install --prefix "$TOOLS" --no-audit --no-fund --loglevel=error verdaccio@6 >/dev/null
+  mkdir -p "$TOOLS"
+  # verdaccio 6 asks for `node-fetch@cjs`, a dist-tag some registry mirrors lack; pin what it points at.
+  cat > "$TOOLS/package.json" <<'JSON'
+{"name": "palisade-bench-tools", "private": true, "dependencies": {"verdaccio": "6"}, "overrides": {"node-fetch": "2.7.0"}}
+JSON
+  (cd "$TOOLS" && npm install --no-audit --no-fund --loglevel=error >/dev/null)
 fi
 cat > "$work/verdaccio.yaml" <<YAML
 storage: $work/verdaccio-storage

@@ -34,6 +34,20 @@ fn main() {
         }
     };
     let read = peak_rss_kib();
+    if std::env::args().nth(2).as_deref() == Some("--value") {
+        // The baseline this design avoids: one serde_json::Value tree of the document.
+        let started = Instant::now();
+        let value: serde_json::Value = serde_json::from_slice(&body).unwrap_or_default();
+        println!(
+            "{path}: serde_json::Value parse {:.1} ms, peak RSS {} KiB (document {} KiB; peak / document = {:.2}), {} versions",
+            started.elapsed().as_secs_f64() * 1e3,
+            peak_rss_kib(),
+            body.len() / 1024,
+            peak_rss_kib().saturating_sub(before) as f64 / (body.len() as f64 / 1024.0),
+            value["versions"].as_object().map_or(0, |v| v.len())
+        );
+        return;
+    }
     let started = Instant::now();
     let doc = match Packument::parse(body.clone()) {
         Ok(doc) => doc,

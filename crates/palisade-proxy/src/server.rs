@@ -29,6 +29,8 @@ use crate::Settings;
 /// How long a rendered (filtered) packument is reused before policy is
 /// evaluated again (release ages move with the clock).
 const RENDER_TTL: Duration = Duration::from_secs(30);
+/// How long a stale packument is served before upstream is asked again.
+const STALE_RETRY_MS: u64 = 10_000;
 /// Longest request path accepted.
 const MAX_PATH: usize = 2048;
 /// Bodies above this are gzipped when the client accepts it.
@@ -337,7 +339,15 @@ impl Firewall {
             let age = self
                 .elapsed_ms()
                 .saturating_sub(cached.fetched_ms.load(Ordering::Relaxed));
-            if age < max_age && !cached.stale.load(Ordering::Relaxed) {
+            // A stale copy (upstream failed) is served for a short while
+            // before upstream is tried again, so an outage does not make every
+            // request wait for the retries.
+            let fresh_for = if cached.stale.load(Ordering::Relaxed) {
+                max_age.min(STALE_RETRY_MS)
+            } else {
+                max_age
+            };
+            if age < fresh_for {
                 return Ok(cached.clone());
             }
         }
@@ -408,6 +418,7 @@ impl Firewall {
                 tracing::warn!(%error, "upstream failed; serving the cached packument if there is one");
                 if let Some(cached) = existing {
                     cached.stale.store(true, Ordering::Relaxed);
+                    cached.fetched_ms.store(self.elapsed_ms(), Ordering::Relaxed);
                     return Ok(cached);
                 }
                 let this = self.clone();
