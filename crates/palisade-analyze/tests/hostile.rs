@@ -108,6 +108,11 @@ fn huge_string_arrays_and_fold_bombs_are_bounded() {
         doubling.push_str(&format!("const s{i} = s{} + s{};\n", i - 1, i - 1));
     }
     doubling.push_str("eval(s39);");
+    // replaceAll multiplying a long string by a long replacement.
+    doubling.push_str(&format!(
+        "const big = '{}'; eval(big.replaceAll('a', big));",
+        "a".repeat(100_000)
+    ));
     let start = Instant::now();
     let facts = extract("bomb.js", doubling.as_bytes(), 0);
     assert!(start.elapsed() < Duration::from_secs(10));

@@ -961,6 +961,14 @@ impl<'a, 's> Walker<'a, 's> {
             }
             (Value::Str { value, decoded }, "replace" | "replaceAll") => match (arg_str(0), arg_str(1)) {
                 (Some(from), Some(to)) if !from.is_empty() => {
+                    // Bound the result before building it: `'a'.repeat…replaceAll('a', big)`
+                    // would otherwise multiply.
+                    let occurrences = if method == "replace" { 1 } else { value.matches(from).count() };
+                    let growth = to.len().saturating_sub(from.len()).saturating_mul(occurrences);
+                    if value.len().saturating_add(growth) > self.limits.max_folded_len {
+                        self.out.truncated = true;
+                        return Some(Value::Unknown);
+                    }
                     let replaced = if method == "replace" {
                         value.replacen(from, to, 1)
                     } else {
