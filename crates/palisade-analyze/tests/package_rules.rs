@@ -221,3 +221,48 @@ fn archive_bombs_and_traversal_become_findings() {
         .iter()
         .all(|f| f.file.as_deref() != Some("../../../home/user/.bashrc")));
 }
+
+/// Manifest confusion against real registry version documents: a directory holding
+/// `name@version.json` (the registry's `/name/version` document) beside `name@version.tgz`.
+/// `PALISADE_MANIFEST_DIR=dir cargo test -p palisade-analyze --test package_rules -- --ignored manifest --nocapture`
+#[test]
+#[ignore = "needs registry documents and tarballs"]
+fn manifest_confusion_on_real_registry_documents() {
+    let Ok(dir) = std::env::var("PALISADE_MANIFEST_DIR") else {
+        return;
+    };
+    let mut checked = 0;
+    let mut reported = Vec::new();
+    for entry in std::fs::read_dir(&dir).expect("dir").flatten() {
+        let path = entry.path();
+        if path.extension().is_none_or(|e| e != "json") {
+            continue;
+        }
+        let Ok(tarball) = std::fs::read(path.with_extension("tgz")) else {
+            continue;
+        };
+        let Ok(document) = serde_json::from_slice::<serde_json::Value>(&std::fs::read(&path).expect("read")) else {
+            continue;
+        };
+        let contents = read_tgz(&tarball, &path.display().to_string(), &Limits::default()).expect("tarball");
+        let options = ScanOptions {
+            registry_manifest: Some(document),
+        };
+        let result = scan_package(&contents, &options);
+        checked += 1;
+        for finding in result.findings.iter().filter(|f| f.rule == "manifest-confusion") {
+            reported.push(format!(
+                "{}: {} ({})",
+                path.display(),
+                finding.message,
+                finding.evidence.as_deref().unwrap_or("")
+            ));
+        }
+    }
+    for line in &reported {
+        println!("{line}");
+    }
+    println!("{checked} packages, {} manifest-confusion findings", reported.len());
+    assert!(checked > 0);
+    assert!(reported.is_empty());
+}
