@@ -47,6 +47,7 @@ fn require_aliases_resolve() {
         "async function f() { const cp = await import('child_process'); cp.exec(x); }",
         "const cp = module.require('child_process'); cp.exec(x);",
         "const r = require; r('child_process').exec(x);",
+        "function run(c) { cp.exec(c); }\nconst cp = require('child_process');\nrun('id');",
     ];
     for case in cases {
         let facts = js(case);

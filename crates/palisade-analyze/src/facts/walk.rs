@@ -963,7 +963,11 @@ impl<'a, 's> Walker<'a, 's> {
                 (Some(from), Some(to)) if !from.is_empty() => {
                     // Bound the result before building it: `'a'.repeat…replaceAll('a', big)`
                     // would otherwise multiply.
-                    let occurrences = if method == "replace" { 1 } else { value.matches(from).count() };
+                    let occurrences = if method == "replace" {
+                        1
+                    } else {
+                        value.matches(from).count()
+                    };
                     let growth = to.len().saturating_sub(from.len()).saturating_mul(occurrences);
                     if value.len().saturating_add(growth) > self.limits.max_folded_len {
                         self.out.truncated = true;
@@ -1312,6 +1316,27 @@ impl<'a> Visit<'a> for Walker<'a, '_> {
                 }
             }
         }
+    }
+
+    /// Top-level `const x = require('m')` bindings are declared before the walk, so
+    /// functions written above them (and called later) resolve `x.f()` too.
+    fn visit_program(&mut self, it: &Program<'a>) {
+        for statement in &it.body {
+            let Statement::VariableDeclaration(declaration) = statement else {
+                continue;
+            };
+            for declarator in &declaration.declarations {
+                let (BindingPattern::BindingIdentifier(id), Some(Expression::CallExpression(call))) =
+                    (&declarator.id, &declarator.init)
+                else {
+                    continue;
+                };
+                if let Some(specifier) = self.require_specifier(call, 0) {
+                    self.declare(id.name.as_str(), Binding::Alias(normalize_module(&specifier)));
+                }
+            }
+        }
+        walk::walk_program(self, it);
     }
 
     fn visit_expression(&mut self, it: &Expression<'a>) {
