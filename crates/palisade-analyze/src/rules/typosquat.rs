@@ -56,6 +56,9 @@ struct Popular {
     /// In rank order (most-downloaded first).
     names: Vec<&'static str>,
     set: HashSet<&'static str>,
+    /// `squash` and `homoglyph_canon` of each name, computed once.
+    squashed: Vec<String>,
+    canonical: Vec<String>,
 }
 
 fn popular() -> &'static Popular {
@@ -67,7 +70,14 @@ fn popular() -> &'static Popular {
             .filter(|l| !l.is_empty() && !l.starts_with('#'))
             .collect();
         let set = names.iter().copied().collect();
-        Popular { names, set }
+        let squashed = names.iter().map(|n| squash(n)).collect();
+        let canonical = names.iter().map(|n| homoglyph_canon(n)).collect();
+        Popular {
+            names,
+            set,
+            squashed,
+            canonical,
+        }
     })
 }
 
@@ -189,7 +199,7 @@ pub fn typosquat_target(name: &str) -> Option<(&'static str, Technique)> {
     let (scope, bare) = split_scope(&lower);
     let squashed = squash(&lower);
     let canon = homoglyph_canon(&lower);
-    for &target in &popular.names {
+    for (index, &target) in popular.names.iter().enumerate() {
         let (target_scope, target_bare) = split_scope(target);
         if scope.is_some() && scope == target_scope {
             continue;
@@ -198,11 +208,11 @@ pub fn typosquat_target(name: &str) -> Option<(&'static str, Technique)> {
         if scope.is_some() && target_scope.is_none() && bare == target {
             continue;
         }
-        let target_squashed = squash(target);
-        if target_squashed.len() >= 4 && squashed == target_squashed {
+        let target_squashed = &popular.squashed[index];
+        if target_squashed.len() >= 4 && squashed == *target_squashed {
             return Some((target, Technique::Separator));
         }
-        if target.len() >= 5 && canon == homoglyph_canon(target) {
+        if target.len() >= 5 && canon == popular.canonical[index] {
             return Some((target, Technique::Homoglyph));
         }
         if target_bare.len() < 5 || (scope.is_some() != target_scope.is_some()) {
@@ -274,6 +284,11 @@ mod tests {
         assert_eq!(target("react_dom"), Some(("react-dom", Technique::Separator)));
         assert_eq!(target("reactdom"), Some(("react-dom", Technique::Separator)));
         assert_eq!(target("types-node"), Some(("@types/node", Technique::Separator)));
+        assert_eq!(target("@types-node"), Some(("@types/node", Technique::Separator)));
+        assert_eq!(
+            target("@typescript_eslint/parser"),
+            Some(("@typescript-eslint/parser", Technique::Separator))
+        );
         assert_eq!(target("babelcore"), Some(("@babel/core", Technique::Separator)));
         assert_eq!(target("rnongoose"), Some(("mongoose", Technique::Homoglyph)));
         assert_eq!(target("l0dash"), Some(("lodash", Technique::Homoglyph)));
