@@ -657,4 +657,39 @@ mod tests {
         assert_eq!(parsed.versions.len(), 1);
         assert_eq!(parsed.versions[0].integrity.as_deref(), Some("sha512-B"));
     }
+
+    proptest::proptest! {
+        /// Hostile documents: any bytes, and the sample document cut or with a byte
+        /// changed, never panic; whatever parses renders to valid JSON with every
+        /// tarball pointing at the firewall.
+        #[test]
+        fn never_panics_and_renders_valid_json(bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..512),
+                                               cut in 0usize..2000, flip in 0usize..2000, byte in proptest::prelude::any::<u8>()) {
+            let _ = Packument::parse(Bytes::from(bytes));
+            let mut doc = DOC.as_bytes().to_vec();
+            if let Some(b) = doc.get_mut(flip) {
+                *b = byte;
+            }
+            doc.truncate(cut.max(1));
+            let mut candidates = vec![doc, DOC.as_bytes().to_vec()];
+            let mut flipped = DOC.as_bytes().to_vec();
+            if let Some(b) = flipped.get_mut(flip) {
+                *b = byte;
+            }
+            candidates.push(flipped);
+            for candidate in candidates {
+                if let Ok(parsed) = Packument::parse(Bytes::from(candidate)) {
+                    let keep = vec![true; parsed.versions.len()];
+                    for form in [Form::Full, Form::Abbreviated] {
+                        let out = parsed.render(form, &keep, &parsed.dist_tags, "http://h:1");
+                        let value: serde_json::Value = serde_json::from_slice(&out).expect("valid JSON");
+                        for (_, version) in value["versions"].as_object().expect("versions").iter() {
+                            let tarball = version["dist"]["tarball"].as_str().expect("tarball");
+                            proptest::prop_assert!(tarball.starts_with("http://h:1/"), "{}", tarball);
+                        }
+                    }
+                }
+            }
+        }
+    }
 }

@@ -331,3 +331,20 @@ fn hostile_paths_are_refused() {
     let long = format!("/{}", "a".repeat(5000));
     assert!(matches!(harness.get(&long).status().as_u16(), 400 | 404 | 414));
 }
+
+#[test]
+fn upstream_responses_are_bounded() {
+    let harness = Harness::start(Options {
+        max_document: Some(4096),
+        max_tarball: Some(64),
+        ..Options::default()
+    });
+    // is-odd.json is over 4 KiB: refused, never parsed.
+    let response = harness.get("/is-odd");
+    assert_eq!(response.status(), 502);
+    assert!(response.text().unwrap().contains("larger than 4096 bytes"));
+    harness.publish("demo-big", vec![Version::new("demo-big", "1.0.0", 30)]);
+    let tarball = harness.get("/demo-big/-/demo-big-1.0.0.tgz");
+    assert_eq!(tarball.status(), 503);
+    assert_eq!(harness.scanner.scans.load(Ordering::SeqCst), 0);
+}

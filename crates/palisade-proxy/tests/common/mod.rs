@@ -209,6 +209,8 @@ pub struct Options {
     pub upstream_token: Option<String>,
     pub admin: bool,
     pub packument_max_age: Option<time::Duration>,
+    pub max_document: Option<u64>,
+    pub max_tarball: Option<u64>,
 }
 
 impl Default for Options {
@@ -219,6 +221,8 @@ impl Default for Options {
             upstream_token: None,
             admin: true,
             packument_max_age: None,
+            max_document: None,
+            max_tarball: None,
         }
     }
 }
@@ -293,6 +297,12 @@ impl Harness {
         settings.upstream_options.retries = 2;
         settings.upstream_options.backoff = std::time::Duration::from_millis(20);
         settings.upstream_options.timeout = std::time::Duration::from_secs(10);
+        if let Some(limit) = options.max_document {
+            settings.upstream_options.max_document = limit;
+        }
+        if let Some(limit) = options.max_tarball {
+            settings.upstream_options.max_tarball = limit;
+        }
         let (store, blobs) = palisade_proxy::open_storage(&dir.path().join("data")).unwrap();
         let scanner = Arc::new(TestScanner::default());
         let (firewall, addr) = runtime.block_on(async {
