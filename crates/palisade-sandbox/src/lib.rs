@@ -29,6 +29,7 @@ mod trace;
 
 pub use analysis::{rule_ids, verdict_of};
 pub use model::{
-    Event, EventKind, HttpRequest, Limits, NetworkRecord, Options, SandboxError, SandboxReport, Stage, Summary, Target,
+    DroppedFile, Event, EventKind, HttpRequest, Limits, NetworkRecord, Options, SandboxError, SandboxReport, Stage,
+    Summary, Target,
 };
 pub use run::{check_support, run};

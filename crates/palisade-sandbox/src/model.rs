@@ -177,6 +177,18 @@ pub struct SandboxReport {
     pub events_dropped: u64,
     /// What the package did, counted, and the powers it used (the union of the findings').
     pub summary: Summary,
+    /// Files the steps created or changed, hashed before the sandbox was torn down.
+    pub dropped_files: Vec<DroppedFile>,
+}
+
+/// A file the install left behind (a payload, a build output, a planted config).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DroppedFile {
+    pub path: String,
+    pub size: u64,
+    /// Unix permission bits, octal (`755`).
+    pub mode: String,
+    pub sha256: String,
 }
 
 /// The behaviour summary: counts over the timeline and the network.

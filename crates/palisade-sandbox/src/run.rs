@@ -15,7 +15,7 @@ use palisade_core::{bounded_excerpt, PackageId};
 use palisade_tarball::PackageContents;
 
 use crate::honeytokens::{Honeytokens, HOME};
-use crate::model::{Event, EventKind, NetworkRecord, Options, SandboxError, SandboxReport, Stage, Target};
+use crate::model::{DroppedFile, Event, EventKind, NetworkRecord, Options, SandboxError, SandboxReport, Stage, Target};
 use crate::spawn::{Plan, StepPlan};
 
 /// The project npm installs into; the package lands in its node_modules.
@@ -53,6 +53,7 @@ struct State {
     output: Vec<u8>,
     output_total: usize,
     setup_error: Option<String>,
+    dropped_files: Vec<DroppedFile>,
 }
 
 /// Reads the tracee touches all the time and that say nothing about intent.
@@ -735,6 +736,18 @@ pub fn run(target: &Target, options: &Options) -> Result<SandboxReport, SandboxE
                             stage.duration_ms = duration_ms;
                         }
                     }
+                    Some("file") => {
+                        // file SIZE MODE SHA256 PATH
+                        let rest: Vec<&str> = line.splitn(5, ' ').collect();
+                        if let [_, size, mode, sha256, path] = rest.as_slice() {
+                            recorder.lock().dropped_files.push(DroppedFile {
+                                path: path.to_string(),
+                                size: size.parse().unwrap_or(0),
+                                mode: mode.to_string(),
+                                sha256: sha256.to_string(),
+                            });
+                        }
+                    }
                     Some("error") => {
                         let message = line.trim_start_matches("error ").to_string();
                         recorder.lock().setup_error = Some(message);
@@ -803,6 +816,7 @@ pub fn run(target: &Target, options: &Options) -> Result<SandboxReport, SandboxE
         duration_ms,
         events_dropped: state.dropped,
         summary: Default::default(),
+        dropped_files: state.dropped_files,
     };
     // Address-space exhaustion is not a signal: allocations fail and the process says so.
     let lowered = report.output.to_ascii_lowercase();

@@ -411,6 +411,10 @@ fn syscall_stop(pid: Pid, processes: &mut HashMap<Pid, Process>, recorder: &Reco
         registers.r9,
     ];
     let ns_pid = ns_pid_of(processes, pid);
+    if ns_pid == 1 {
+        // The sandbox's own init (listing the dropped files at the end), not the package.
+        return;
+    }
     let mut memory = Memory::open(pid);
     let path_at = |memory: &mut Memory, dirfd: u64, address: u64| -> Option<String> {
         let path = memory.string(address, 4096)?;

@@ -205,6 +205,19 @@ fn render_table(out: &mut impl Write, report: &SandboxReport, show_output: bool)
         }
         findings.write(out)?;
     }
+    if !report.dropped_files.is_empty() {
+        writeln!(out)?;
+        let mut files = Table::new(["FILE LEFT BEHIND", "SIZE", "MODE", "SHA256"]);
+        for file in &report.dropped_files {
+            files.row([
+                file.path.clone(),
+                file.size.to_string(),
+                file.mode.clone(),
+                file.sha256.clone(),
+            ]);
+        }
+        files.write(out)?;
+    }
     if show_output && !report.output.is_empty() {
         writeln!(out, "\noutput of the steps:\n{}", report.output.trim_end())?;
     }
@@ -276,6 +289,7 @@ mod tests {
             duration_ms: 100,
             events_dropped: 0,
             summary: Default::default(),
+            dropped_files: Vec::new(),
         };
         let mut out = Vec::new();
         render_table(&mut out, &report, false).expect("writing to a Vec cannot fail");
