@@ -747,3 +747,26 @@ fn check_scan_flags_what_a_change_adds_since_a_git_ref() {
         stderr(&output)
     );
 }
+
+/// The real registry (or the mirror .npmrc names): a small popular package at a pinned
+/// version is fetched, checked against the registry's integrity, cached and judged clean.
+/// Run with `bash scripts/test-live-registry.sh -p palisade-cli`.
+#[test]
+#[ignore = "needs the npm registry"]
+fn live_registry_package_is_fetched_and_clean() {
+    let home = tempfile::tempdir().expect("temp dir");
+    let output = Command::new(env!("CARGO_BIN_EXE_palisade"))
+        .args(["scan", "is-number@7.0.0", "--format", "json"])
+        .current_dir(home.path())
+        .env("PALISADE_HOME", home.path())
+        .env_remove("PALISADE_LOG")
+        .output()
+        .expect("palisade runs");
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let report = json(&output);
+    assert_eq!(
+        first_result(&report)["package"],
+        serde_json::json!({"name": "is-number", "version": "7.0.0"})
+    );
+    assert_eq!(first_result(&report)["verdict"], "clean");
+}
