@@ -118,6 +118,41 @@ const WIPE_COMMANDS: &[&str] = &[
 /// A wiping command in `text` (lower-case). `rm -rf ./dist` or `rm -rf ~/.cache/tool` is
 /// housekeeping; only the bare `~`, `/`, `.` forms (optionally `/*`) sweep.
 fn wipe_command(text: &str) -> Option<&'static str> {
+    // Flag order varies (`del /f /q /s`, `del /s /q`); shredding or `find … -delete` over the
+    // whole home directory is the Unix form of the second Shai-Hulud wave's wiper. Only bare
+    // home or drive targets count (`%USERPROFILE%\\Temp\\x` or `~/.cache/x` is housekeeping).
+    let bare_windows_home = contains_any(
+        text,
+        &[
+            "%userprofile%*",
+            "%userprofile%\\*",
+            "%userprofile%\"",
+            "%userprofile% ",
+            "c:\\*",
+            "c:\\\" ",
+            "c:\\ ",
+        ],
+    );
+    if bare_windows_home && text.contains("del ") && text.contains("/s") && text.contains("/q") {
+        return Some("del /s /q");
+    }
+    let bare_home_find = contains_any(
+        text,
+        &[
+            "find \"$home\"",
+            "find $home ",
+            "find ~ ",
+            "find ~/ ",
+            "find \"${home}\"",
+            "find ${home} ",
+        ],
+    );
+    if bare_home_find && (text.contains("shred ") || text.contains(" -delete") || text.contains("rm -")) {
+        return Some("find ~ … shred/-delete");
+    }
+    if text.contains("cipher /w") {
+        return Some("cipher /w");
+    }
     WIPE_COMMANDS.iter().copied().find(|command| {
         text.match_indices(command).any(|(at, _)| {
             let after = &text[at + command.len()..];
@@ -522,6 +557,25 @@ fs.writeFileSync(path.join(installDir, 'package.json'), '{}');
             "const x = 1;\n".repeat(200)
         );
         assert!(run(&source).is_empty(), "{:#?}", run(&source));
+    }
+
+    #[test]
+    fn flags_home_shredding_through_bun() {
+        let source =
+            r#"Bun.spawnSync(["bash", "-c", 'find "$HOME" -type f -writable -print0 | xargs -0 -r shred -uvz -n 1']);"#;
+        assert_eq!(worst(&run(source)), Some(Severity::Critical));
+        let windows = r#"require('child_process').execSync('del /F /Q /S "%USERPROFILE%\\*"');"#;
+        assert_eq!(worst(&run(windows)), Some(Severity::Critical));
+    }
+
+    #[test]
+    fn quiet_on_cache_housekeeping() {
+        let source = r#"
+const { execSync } = require('child_process');
+execSync('find ~/.cache/example-tool -name "*.tmp" -delete');
+execSync('del /s /q "%USERPROFILE%\\AppData\\Local\\example-tool\\cache"');
+"#;
+        assert!(run(source).is_empty(), "{:#?}", run(source));
     }
 
     #[test]

@@ -97,6 +97,16 @@ const LOCATIONS: &[(&str, &[&str], Severity)] = &[
         Severity::High,
     ),
     (
+        "an autostart entry",
+        &[
+            ".config/autostart/",
+            "/etc/xdg/autostart",
+            "/etc/rc.local",
+            "/etc/init.d/",
+        ],
+        Severity::High,
+    ),
+    (
         "a launchd agent",
         &[
             "library/launchagents",
