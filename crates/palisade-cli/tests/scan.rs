@@ -360,9 +360,15 @@ fn encrypted_zip_is_read_in_memory_and_a_wrong_password_is_an_input_error() {
 #[test]
 fn missing_target_is_an_input_error() {
     let dir = tempfile::tempdir().expect("temp dir");
-    let output = palisade(dir.path(), dir.path(), &["scan", "./no/such.tgz"]);
-    assert_eq!(output.status.code(), Some(2));
-    assert!(stderr(&output).contains("./no/such.tgz"), "{}", stderr(&output));
+    for missing in ["./no/such.tgz", "such.tgz"] {
+        let output = palisade(dir.path(), dir.path(), &["scan", missing]);
+        assert_eq!(output.status.code(), Some(2));
+        assert!(
+            stderr(&output).contains(&format!("{missing}: no such file")),
+            "{}",
+            stderr(&output)
+        );
+    }
 }
 
 #[test]

@@ -211,7 +211,7 @@ fn plan(
             } else {
                 jobs.push(Job::Tarball(path.to_path_buf()));
             }
-        } else if let Some((name, requested)) = fetch::parse_spec(target) {
+        } else if let Some((name, requested)) = fetch::parse_spec(target).filter(|_| !looks_like_a_file(target)) {
             jobs.push(Job::Registry { name, requested });
         } else {
             errors.push(InputError {
@@ -255,6 +255,14 @@ fn plan(
     Ok(jobs
         .iter()
         .any(|job| matches!(job, Job::Registry { .. } | Job::Locked(_))))
+}
+
+/// `foo.tgz` is a valid npm name, but a missing file is the likelier mistake.
+fn looks_like_a_file(target: &str) -> bool {
+    let lower = target.to_ascii_lowercase();
+    [".tgz", ".tar.gz", ".tar", ".zip", ".json", ".lock", ".yaml"]
+        .iter()
+        .any(|suffix| lower.ends_with(suffix))
 }
 
 /// Runs every job on a rayon pool (`--jobs`), with a progress bar when stderr is a terminal.
