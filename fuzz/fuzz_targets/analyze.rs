@@ -9,18 +9,36 @@ use libfuzzer_sys::fuzz_target;
 use palisade_analyze::{scan_package, ScanOptions};
 use palisade_tarball::{PackageContents, PackageFile};
 
-const NAMES: [&str; 8] =
-    ["index.js", "lib/a.mjs", "src/a.ts", "src/a.tsx", "bin/cli", "install.sh", "package-data.json", "a.jsx"];
+const NAMES: [&str; 8] = [
+    "index.js",
+    "lib/a.mjs",
+    "src/a.ts",
+    "src/a.tsx",
+    "bin/cli",
+    "install.sh",
+    "package-data.json",
+    "a.jsx",
+];
 
 fuzz_target!(|data: &[u8]| {
-    let Some((&selector, body)) = data.split_first() else { return };
+    let Some((&selector, body)) = data.split_first() else {
+        return;
+    };
     let name = NAMES[selector as usize % NAMES.len()];
     let manifest = br#"{"name":"fuzz","version":"1.0.0","scripts":{"postinstall":"node index.js"}}"#;
     let contents = PackageContents {
         origin: "fuzz".to_string(),
         files: vec![
-            PackageFile { path: "package.json".to_string(), data: manifest.to_vec(), mode: 0o644 },
-            PackageFile { path: name.to_string(), data: body.to_vec(), mode: 0o755 },
+            PackageFile {
+                path: "package.json".to_string(),
+                data: manifest.to_vec(),
+                mode: 0o644,
+            },
+            PackageFile {
+                path: name.to_string(),
+                data: body.to_vec(),
+                mode: 0o755,
+            },
         ],
         ..Default::default()
     };
