@@ -201,6 +201,20 @@ const INLINE_MAX_BYTES: usize = 2 * 1024;
 const INLINE_MAX_NESTING: usize = 64;
 const PARSE_STACK_BYTES: usize = 512 << 20;
 
+/// Packages with at least this many bytes are extracted on rayon's pool, one file per task.
+const PARALLEL_MIN_BYTES: usize = 1 << 20;
+
+/// Extracts every file of a package, spreading large packages over rayon's thread pool
+/// (files are independent; the order of the result is the order of `files`).
+pub fn extract_all(files: &[palisade_tarball::PackageFile]) -> Vec<FileFacts> {
+    let total: usize = files.iter().map(|f| f.data.len()).sum();
+    if total < PARALLEL_MIN_BYTES || files.len() < 2 {
+        return files.iter().map(|f| extract(&f.path, &f.data, f.mode)).collect();
+    }
+    use rayon::prelude::*;
+    files.par_iter().map(|f| extract(&f.path, &f.data, f.mode)).collect()
+}
+
 /// Extracts facts from one file. Never panics, bounded in time and memory.
 pub fn extract(path: &str, data: &[u8], mode: u32) -> FileFacts {
     let kind = classify::classify(path, data);

@@ -85,7 +85,7 @@ pub fn package_facts<'a>(contents: &'a PackageContents, options: &'a ScanOptions
     };
     let name = field("name");
     let version = field("version");
-    let files = contents.files.iter().map(|f| facts::extract(&f.path, &f.data, f.mode)).collect();
+    let files = facts::extract_all(&contents.files);
     PackageFacts { contents, options, manifest, name, version, files }
 }
 
