@@ -174,6 +174,37 @@ impl FileRule for EncodedPayload {
             }
         }
 
+        // String-decoder helpers: a local function applied to encoded literals (BeaverTail's
+        // `f('ZXhpc3RzU3luYw')`, flatmap-stream's `e('2e2f746573742f64617461')`).
+        check_decoder_helpers(file, out);
+
+        // A fresh module object in a file that decodes or decrypts at run time: the loader
+        // compiles what it decoded (flatmap-stream: `new module.constructor` + `_compile`).
+        if !out
+            .iter()
+            .any(|f| f.rule == INFO.id && f.severity == Severity::Critical)
+        {
+            let runtime_decoding = file.calls.iter().any(is_runtime_decoder);
+            if let Some(call) = file.calls.iter().find(|c| {
+                c.is_new
+                    && matches!(
+                        sinks::normalize(&c.callee),
+                        "module.constructor" | "Module" | "module.Module"
+                    )
+            }) {
+                if runtime_decoding {
+                    push(
+                        out,
+                        call.line,
+                        Severity::Critical,
+                        Confidence::High,
+                        "Creates a fresh module in a file that decodes or decrypts data at run time: a loader that compiles a hidden payload (flatmap-stream)".to_string(),
+                        Some(&sinks::call_evidence(file, call)),
+                    );
+                }
+            }
+        }
+
         // Long encoded blobs decoded at run time whose content is text.
         if let Some(call) = file.calls.iter().find(|c| decodes_long_text_blob(c)) {
             if !reported(out, call.line) {
@@ -317,6 +348,179 @@ fn decodes_long_text_blob(call: &Call) -> bool {
     printable * 100 >= bytes.len() * 95
 }
 
+/// Decoding of a non-literal at run time: `Buffer.from(x, 'hex'|'base64')`, `atob(x)`, deciphers.
+fn is_runtime_decoder(call: &Call) -> bool {
+    let literal = matches!(call.args.first(), Some(Value::Str { .. }));
+    match sinks::normalize(&call.callee) {
+        "Buffer.from" => {
+            !literal
+                && matches!(
+                    call.args.get(1).and_then(Value::as_str),
+                    Some("hex" | "base64" | "base64url")
+                )
+        }
+        "atob" => !literal,
+        "crypto.createDecipheriv" | "crypto.createDecipher" => true,
+        _ => false,
+    }
+}
+
+/// The text behind a hex or (unpadded) base64 literal, when it is all printable ASCII.
+fn decode_literal(literal: &str) -> Option<String> {
+    if literal.len() < 6 || literal.len() > 4096 {
+        return None;
+    }
+    let bytes = if literal.len() % 2 == 0 && literal.bytes().all(|b| b.is_ascii_hexdigit()) {
+        decode_hex(literal)
+    } else if literal
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'=' | b'-' | b'_'))
+    {
+        let trimmed = literal.trim_end_matches('=');
+        let mut padded = trimmed.to_string();
+        while padded.len() % 4 != 0 {
+            padded.push('=');
+        }
+        let mut bytes = decode_base64(&padded);
+        // The last group of an unpadded literal decodes to fewer bytes.
+        bytes.truncate(trimmed.len() * 3 / 4);
+        bytes
+    } else {
+        return None;
+    };
+    let text = String::from_utf8(bytes).ok()?;
+    let printable = text.len() >= 3
+        && text.bytes().all(|b| (0x20..0x7f).contains(&b))
+        && text.bytes().any(|b| b.is_ascii_alphabetic());
+    printable.then_some(text)
+}
+
+/// Local functions (bare callees) called with encoded literals that decode to text.
+fn check_decoder_helpers(file: &FileFacts, out: &mut Vec<Finding>) {
+    struct Helper<'a> {
+        name: &'a str,
+        line: u32,
+        examples: Vec<(&'a str, String)>,
+    }
+    let mut helpers: Vec<Helper<'_>> = Vec::new();
+    for call in &file.calls {
+        let name = call.callee.trim_start_matches('?');
+        if name.is_empty() || name.contains('.') || call.is_new || call.args.len() != 1 {
+            continue;
+        }
+        let Some(Value::Str { value, decoded: false }) = call.args.first() else {
+            continue;
+        };
+        let Some(text) = decode_literal(value) else {
+            continue;
+        };
+        if let Some(helper) = helpers.iter_mut().find(|h| h.name == name) {
+            if helper.examples.len() < 64 && !helper.examples.iter().any(|(l, _)| *l == value.as_str()) {
+                helper.examples.push((value.as_str(), text));
+            }
+        } else if helpers.len() < 16 {
+            helpers.push(Helper {
+                name,
+                line: call.line,
+                examples: vec![(value.as_str(), text)],
+            });
+        }
+    }
+    for helper in helpers {
+        let callee_is_helper =
+            |v: &Value| matches!(v, Value::CallResult { callee } if callee.trim_start_matches('?') == helper.name);
+        let executes = file.calls.iter().find(|c| {
+            let callee = sinks::normalize(&c.callee);
+            (matches!(callee, "require" | "import") || sinks::is_eval(c) || sinks::is_exec(callee))
+                && c.args.first().is_some_and(callee_is_helper)
+        });
+        let sensitive: Vec<&str> = helper
+            .examples
+            .iter()
+            .filter(|(_, text)| {
+                !sinks::credential_kinds(text).is_empty()
+                    || looks_like_code(text)
+                    || looks_like_command(text)
+                    || !sinks::url_hosts(text).is_empty()
+                    || [
+                        "child_process",
+                        "exec",
+                        "spawn",
+                        "eval",
+                        "https",
+                        "request",
+                        "homedir",
+                        ".npmrc",
+                        "wallet",
+                        "solana",
+                    ]
+                    .iter()
+                    .any(|m| text.contains(m))
+            })
+            .map(|(_, text)| text.as_str())
+            .collect();
+        let shown: Vec<String> = helper
+            .examples
+            .iter()
+            .take(3)
+            .map(|(literal, text)| format!("`{}` → `{}`", preview_of(literal, 24), preview_of(text, 40)))
+            .collect();
+        let (severity, line, message, evidence) = if let Some(call) = executes {
+            (
+                Severity::Critical,
+                call.line,
+                format!(
+                    "Loads or runs what the local decoder `{}` returns ({}): code hidden behind encoded literals",
+                    helper.name,
+                    shown.join(", ")
+                ),
+                sinks::call_evidence(file, call),
+            )
+        } else if helper.examples.len() >= 3 {
+            let severity = if sensitive.is_empty() {
+                Severity::High
+            } else {
+                Severity::Critical
+            };
+            let what = if sensitive.is_empty() {
+                String::new()
+            } else {
+                format!(
+                    ", among them {}",
+                    sensitive
+                        .iter()
+                        .take(3)
+                        .map(|t| format!("`{}`", preview_of(t, 40)))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )
+            };
+            (
+                severity,
+                helper.line,
+                format!(
+                    "Hides {} strings behind the decoder function `{}` ({}){what}",
+                    helper.examples.len(),
+                    helper.name,
+                    shown.join(", ")
+                ),
+                file.line_text(helper.line).unwrap_or_default(),
+            )
+        } else {
+            continue;
+        };
+        out.push(sinks::finding(
+            &INFO,
+            file,
+            line,
+            severity,
+            Confidence::High,
+            message,
+            Some(&evidence),
+        ));
+    }
+}
+
 fn decode_hex(text: &str) -> Vec<u8> {
     text.as_bytes()
         .chunks_exact(2)
@@ -457,6 +661,53 @@ mod tests {
             "const crypto = require('crypto');\nconst data = '{blob}';\nmodule.exports = function (key) {{\n  const d = crypto.createDecipher('aes256', key);\n  let out = d.update(data, 'hex', 'utf8') + d.final('utf8');\n  const m = new module.constructor();\n  m._compile(out, '');\n}};"
         );
         assert_eq!(worst(&source), Severity::Critical);
+    }
+
+    #[test]
+    fn decoder_helper_feeding_require_is_critical() {
+        let source = "!function(){var r=require;function e(x){return Buffer.from(x,'hex').toString()}var n=r(e('2e2f746573742f64617461'));var f=new module.constructor;f.paths=module.paths;}();";
+        let findings = run(source);
+        assert!(
+            findings
+                .iter()
+                .any(|f| f.severity == Severity::Critical && f.message.contains("`e`")),
+            "{findings:?}"
+        );
+    }
+
+    #[test]
+    fn decoder_helper_hiding_credential_paths_is_critical() {
+        let names = [
+            "ZXhpc3RzU3luYw",
+            "cmVhZGRpclN5bmM",
+            "TG9jYWwgRXh0ZW5zaW9uIFNldHRpbmdz",
+            "Ly5jb25maWcvc29sYW5hL2lkLmpzb24",
+        ];
+        let calls = names.iter().map(|n| format!("f('{n}');")).collect::<String>();
+        let source = format!("const f = (t) => Buffer.from(t, 'base64').toString('utf8');\n{calls}");
+        let findings = run(&source);
+        assert!(
+            findings
+                .iter()
+                .any(|f| f.severity == Severity::Critical && f.message.contains("Local Extension Settings")),
+            "{findings:?}"
+        );
+    }
+
+    #[test]
+    fn decoder_helper_with_plain_names_is_high_and_ordinary_calls_quiet() {
+        let source = "const d = (t) => atob(t);\nd('aGVsbG8gd29ybGQ=');\nd('Z29vZGJ5ZQ==');\nd('dGhhbmsgeW91');";
+        assert_eq!(worst(source), Severity::High);
+        let plain = "t('userName'); t('password1'); t('deadbeef'); t('ffffff'); t('Settings'); t('abcdef012345');";
+        assert!(run(plain).is_empty(), "{:?}", run(plain));
+    }
+
+    #[test]
+    fn decoded_literals_must_be_text() {
+        assert_eq!(decode_literal("ZXhpc3RzU3luYw").as_deref(), Some("existsSync"));
+        assert_eq!(decode_literal("2e2f746573742f64617461").as_deref(), Some("./test/data"));
+        assert_eq!(decode_literal("userName"), None);
+        assert_eq!(decode_literal("deadbeef"), None);
     }
 
     #[test]

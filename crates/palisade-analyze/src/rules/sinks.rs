@@ -97,6 +97,7 @@ pub fn is_network(callee: &str) -> bool {
 /// Does this file talk to the network (or run curl/wget/Invoke-WebRequest)?
 pub fn has_network(file: &FileFacts) -> bool {
     file.calls.iter().any(|c| is_network(&c.callee))
+        || file.imports.iter().any(|module| is_network(module))
         || file
             .calls
             .iter()
