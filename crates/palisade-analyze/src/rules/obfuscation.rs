@@ -345,6 +345,17 @@ mod tests {
     }
 
     #[test]
+    fn real_minified_bundle_is_quiet() {
+        // preact 10.19.3 dist/preact.min.js (MIT), unmodified, from `npm pack preact@10.19.3`.
+        let preact = include_str!("../../tests/fixtures/synthetic/benign/preact-minified-bundle/dist/preact.min.js");
+        let file = facts::extract("dist/preact.min.js", preact.as_bytes(), 0o644);
+        assert!(file.parsed, "{:?}", file.parse_error);
+        let mut out = Vec::new();
+        Obfuscation.check(&file, &mut out);
+        assert!(out.is_empty(), "{out:?}");
+    }
+
+    #[test]
     fn javascript_obfuscator_output_is_high() {
         let findings = run("index.js", &obfuscator_output(&["log", "Hello", "toString", "length"]));
         assert_eq!(findings.len(), 1, "{findings:?}");
