@@ -43,13 +43,15 @@ bin="${PALISADE_BIN:-$root/target/release/palisade}"
 echo "palisade: $("$bin" --version) ($(nproc) cores)"
 
 now() { date +%s.%N; }
+# Seconds since $1 (python3 rather than bc, which minimal images lack).
+since() { python3 -c "import sys; print(round(float(sys.argv[1]) - float(sys.argv[2]), 3))" "$(now)" "$1"; }
 
 # --- malicious side (in memory) ---------------------------------------------
 mapfile -t zips < <(ls "$shared"/corpus/npm-malicious/*.zip "$shared"/corpus/npm-reconstructed/*.zip 2>/dev/null)
 start=$(now)
 "$bin" scan "${zips[@]}" --zip-password infected --format json --fail-on never --allow-partial \
   > "$out/malicious.json" 2> "$out/malicious.stderr" || true
-mal_seconds=$(echo "$(now) - $start" | bc)
+mal_seconds=$(since "$start")
 
 # --- benign side ------------------------------------------------------------
 tail -n +2 "$shared/bench/popular-1000.tsv" | head -n "$limit" | awk -F'\t' '{print $1"@"$2}' > "$out/popular.targets"
@@ -58,12 +60,12 @@ mapfile -t targets < "$out/popular.targets"
 start=$(now)
 "$bin" scan "${targets[@]}" --format json --fail-on never --allow-partial -j 16 \
   > "$out/popular-warm.json" 2> "$out/popular-warm.stderr" || true
-warm_seconds=$(echo "$(now) - $start" | bc)
+warm_seconds=$(since "$start")
 # Timed: everything from the cache, offline.
 start=$(now)
 "$bin" scan "${targets[@]}" --offline --format json --fail-on never --allow-partial \
   > "$out/popular.json" 2> "$out/popular.stderr" || true
-pop_seconds=$(echo "$(now) - $start" | bc)
+pop_seconds=$(since "$start")
 
 # --- GuardDog ---------------------------------------------------------------
 gd_mal="" gd_pop=""
@@ -74,6 +76,7 @@ if [ "$gd_limit" != "0" ]; then
     "$venv/bin/pip" install -q guarddog
   fi
   gd="$venv/bin/guarddog"
+  command -v unzip >/dev/null || { echo "error: GuardDog needs the corpus on disk: install unzip" >&2; exit 1; }
   echo "guarddog: $("$gd" --version 2>/dev/null | tail -1)"
   tmp=$(mktemp -d /tmp/palisade-eval-XXXX)
   trap 'rm -rf "$tmp"' EXIT
@@ -86,7 +89,7 @@ if [ "$gd_limit" != "0" ]; then
     dir="$sample/package"; [ -d "$dir" ] || dir="$sample"
     s=$(now)
     result=$("$gd" npm scan "$dir" --output-format json 2>/dev/null || true)
-    e=$(echo "$(now) - $s" | bc)
+    e=$(since "$s")
     python3 -c 'import json,sys; print(json.dumps({"target": sys.argv[1], "seconds": float(sys.argv[2]), "output": sys.argv[3]}))' \
       "$(basename "$zip")" "$e" "$result" >> "$gd_mal"
     rm -rf "$sample"   # the unpacked sample lives only for the duration of its scan
@@ -100,7 +103,7 @@ if [ "$gd_limit" != "0" ]; then
     curl -sfL "${registry%/}/$name/-/$base-$version.tgz" -o "$tgz" || continue
     s=$(now)
     result=$("$gd" npm scan "$tgz" --output-format json 2>/dev/null || true)
-    e=$(echo "$(now) - $s" | bc)
+    e=$(since "$s")
     python3 -c 'import json,sys; print(json.dumps({"target": sys.argv[1], "seconds": float(sys.argv[2]), "output": sys.argv[3]}))' \
       "$target" "$e" "$result" >> "$gd_pop"
     rm -f "$tgz"
