@@ -322,6 +322,8 @@ pub fn exfil_service(host: &str, text: &str) -> Option<&'static str> {
         ("requestbin.net", "a request bin"),
         ("requestbin.com", "a request bin"),
         ("requestcatcher.com", "a request catcher"),
+        ("requestrepo.com", "a request catcher"),
+        ("webhook.cool", "a request catcher"),
         ("beeceptor.com", "a request catcher"),
         ("hookbin.com", "a request bin"),
         ("ngrok.io", "an ngrok tunnel"),
