@@ -122,7 +122,12 @@ pub struct Finding {
 }
 
 impl Finding {
-    pub fn new(rule: impl Into<String>, severity: Severity, confidence: Confidence, message: impl Into<String>) -> Self {
+    pub fn new(
+        rule: impl Into<String>,
+        severity: Severity,
+        confidence: Confidence,
+        message: impl Into<String>,
+    ) -> Self {
         Finding {
             rule: rule.into(),
             severity,
@@ -187,6 +192,9 @@ mod tests {
     #[test]
     fn verdicts_order_by_badness() {
         assert!(Verdict::Malicious > Verdict::Suspicious && Verdict::Suspicious > Verdict::Clean);
-        assert_eq!(serde_json::to_string(&Capability::InstallScript).unwrap_or_default(), "\"install-script\"");
+        assert_eq!(
+            serde_json::to_string(&Capability::InstallScript).unwrap_or_default(),
+            "\"install-script\""
+        );
     }
 }
