@@ -233,8 +233,21 @@ fn bypass_flags(file: &FileFacts) -> Option<Finding> {
 }
 
 fn agent_file_write(file: &FileFacts, run_at_install: bool) -> Option<Finding> {
+    let writes: Vec<_> = file.calls.iter().filter(|c| signals::is_write_call(c)).collect();
+    // Cheap gate: no write, or no agent file named anywhere in the file.
+    if writes.is_empty()
+        || !(file
+            .strings
+            .iter()
+            .any(|s| contains_any(&s.value.to_lowercase(), AGENT_FILES))
+            || writes
+                .iter()
+                .any(|c| contains_any(&c.excerpt.to_lowercase(), AGENT_FILES)))
+    {
+        return None;
+    }
     let mut best: Option<Finding> = None;
-    for call in file.calls.iter().filter(|c| signals::is_write_call(c)) {
+    for call in writes {
         let target = format!(
             "{} {}",
             signals::arg_text(call, 0),

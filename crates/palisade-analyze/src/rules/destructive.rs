@@ -274,12 +274,7 @@ impl FileRule for Destructive {
         let strings = signals::strings_with_decoded(file);
         let geo_api = strings
             .iter()
-            .find_map(|(line, s)| first_match(s, GEO_APIS).map(|api| (*line, api)))
-            .or_else(|| {
-                file.calls
-                    .iter()
-                    .find_map(|c| first_match(&call_text(c), GEO_APIS).map(|api| (c.line, api)))
-            });
+            .find_map(|(line, s)| first_match(s, GEO_APIS).map(|api| (*line, api)));
         // The country comparison sits next to the lookup (a bundle that contains a geolocation
         // client and, 100,000 lines away, a list of countries is not geofenced).
         let country = geo_api.and_then(|(geo_line, _)| {

@@ -176,35 +176,44 @@ fn location_in(text: &str) -> Option<(&'static str, Severity)> {
 
 /// Lower-cased text of string constants within a few lines of `line`, leaving out those that
 /// a read on their own line uses (`fs.readFileSync(path.join(home, '.bashrc'))`).
-fn nearby_strings(file: &FileFacts, line: u32) -> String {
+fn nearby_strings(file: &FileFacts, reads: &[(u32, String)], line: u32) -> String {
     let mut out = String::new();
     for string in file.strings.iter().filter(|s| near(file, s.line, line, 12)) {
         let lower = string.value.to_lowercase();
-        let read_here = file.calls.iter().any(|c| {
-            c.line == string.line
-                && matches!(
-                    signals::method(&c.callee),
-                    "readFile"
-                        | "readFileSync"
-                        | "existsSync"
-                        | "exists"
-                        | "stat"
-                        | "statSync"
-                        | "access"
-                        | "accessSync"
-                        | "createReadStream"
-                        | "open"
-                        | "openSync"
-                )
-                && call_text(c).contains(&lower)
-        });
-        if read_here {
+        if reads
+            .iter()
+            .any(|(read_line, text)| *read_line == string.line && text.contains(&lower))
+        {
             continue;
         }
-        out.push_str(&string.value.to_lowercase());
+        out.push_str(&lower);
         out.push('\n');
     }
     out
+}
+
+/// The texts of the file's read-like calls (existence checks, reads, stats), by line.
+fn read_calls(file: &FileFacts) -> Vec<(u32, String)> {
+    file.calls
+        .iter()
+        .filter(|c| {
+            matches!(
+                signals::method(&c.callee),
+                "readFile"
+                    | "readFileSync"
+                    | "existsSync"
+                    | "exists"
+                    | "stat"
+                    | "statSync"
+                    | "access"
+                    | "accessSync"
+                    | "createReadStream"
+                    | "open"
+                    | "openSync"
+            )
+        })
+        .map(|c| (c.line, call_text(c)))
+        .collect()
 }
 
 impl FileRule for Persistence {
@@ -216,14 +225,31 @@ impl FileRule for Persistence {
         if file.text.is_none() {
             return;
         }
-        // Runner registration: a command or a string naming the runner's configuration script.
-        for call in file
+        // Cheap gate first: most files name no start-up location, runner or scheduler at all,
+        // and minified bundles put thousands of strings "near" every call.
+        let strings_lower: Vec<String> = file.strings.iter().map(|s| s.value.to_lowercase()).collect();
+        let mentions = |needles: &[&str]| strings_lower.iter().any(|s| contains_any(s, needles));
+        let acting: Vec<(&crate::facts::Call, String)> = file
             .calls
             .iter()
-            .filter(|c| signals::is_exec_call(c) || signals::is_network_call(c))
+            .filter(|c| signals::is_exec_call(c) || signals::is_network_call(c) || signals::is_write_call(c))
+            .map(|c| (c, call_text(c)))
+            .collect();
+        let any_location = LOCATIONS.iter().any(|(_, fragments, _)| mentions(fragments))
+            || strings_lower.iter().any(|s| s == ".profile")
+            || acting.iter().any(|(_, text)| location_in(text).is_some());
+        let any_runner = mentions(RUNNER) || acting.iter().any(|(_, text)| contains_any(text, RUNNER));
+        if !any_location && !any_runner {
+            return;
+        }
+        let reads = read_calls(file);
+        // Runner registration: a command or a string naming the runner's configuration script.
+        for (call, text) in acting
+            .iter()
+            .filter(|(c, _)| any_runner && (signals::is_exec_call(c) || signals::is_network_call(c)))
         {
-            let text = call_text(call);
-            let context = format!("{text}\n{}", nearby_strings(file, call.line));
+            let text = text.clone();
+            let context = format!("{text}\n{}", nearby_strings(file, &reads, call.line));
             if contains_any(&context, RUNNER)
                 && (contains_any(&context, &["--token", "--url"]) || contains_any(&context, &["actions/runner"]))
             {
@@ -256,7 +282,7 @@ impl FileRule for Persistence {
             } else {
                 text.clone()
             };
-            let nearby = nearby_strings(file, call.line);
+            let nearby = nearby_strings(file, &reads, call.line);
             // A path built elsewhere (`fs.appendFileSync(p, …)`) may come from a constant a few
             // lines up; a path spelled out in the call (`'config.json'`) is what it says.
             let path_is_variable = !signals::first_arg_source(&call.excerpt).contains(['\'', '"', '`']);

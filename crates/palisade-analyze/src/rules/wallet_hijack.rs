@@ -252,6 +252,21 @@ fn provider_value(value: &Value) -> bool {
 }
 
 fn check_hooks(file: &FileFacts, text: &str, out: &mut Vec<Finding>) {
+    // Cheap gate: no assignment to a hookable name, no defineProperty/Proxy, no address.
+    let candidate = file
+        .assignments
+        .iter()
+        .any(|a| is_network_hook(&a.target) || PROVIDER_METHODS.contains(&signals::method(&a.target)))
+        || file.calls.iter().any(|c| {
+            matches!(
+                c.callee.as_str(),
+                "Object.defineProperty" | "Reflect.defineProperty" | "Proxy"
+            )
+        })
+        || file.strings.iter().any(|s| address_kind(&s.value).is_some());
+    if !candidate {
+        return;
+    }
     let lower = text.to_lowercase();
     let transaction_methods: Vec<&str> = TRANSACTION_METHODS
         .iter()

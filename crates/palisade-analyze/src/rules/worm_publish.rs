@@ -106,6 +106,21 @@ impl<'a> Signals<'a> {
     fn collect(file: &'a FileFacts) -> Signals<'a> {
         let mut s = Signals::default();
         for call in &file.calls {
+            // Only calls that can publish, write, run or reach the network are read as text.
+            let method = signals::method(&call.callee);
+            let relevant = signals::is_exec_call(call)
+                || signals::is_network_call(call)
+                || signals::is_write_call(call)
+                || call.callee.starts_with("libnpmpublish")
+                || matches!(
+                    method,
+                    "createForAuthenticatedUser" | "createInOrg" | "createOrUpdateFileContents"
+                )
+                || call.excerpt.contains("/user/repos")
+                || call.excerpt.contains("/contents/.github/workflows");
+            if !relevant {
+                continue;
+            }
             let text = call_text(call);
             if signals::is_exec_call(call) {
                 if s.publish.is_none() && (runs_npm(call, &text, "publish") || runs_npm(call, &text, "version")) {
