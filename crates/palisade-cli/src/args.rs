@@ -464,6 +464,11 @@ pub struct ScanArgs {
     /// Parallel scans [default: the number of cores].
     #[arg(long, short = 'j', value_name = "N")]
     pub jobs: Option<usize>,
+
+    /// Also install every package in the behavioural sandbox (`palisade sandbox`) and merge:
+    /// the worse verdict wins, and the report shows where static and dynamic analysis agree.
+    #[arg(long)]
+    pub dynamic: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

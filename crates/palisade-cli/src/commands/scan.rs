@@ -9,6 +9,7 @@
 //! of its inventory is scanned); one holding a package.json and no lockfile is an unpacked
 //! package. `--package-dir` and `--project` override that.
 
+pub mod dynamic;
 pub mod fetch;
 
 use std::io::{IsTerminal, Write};
@@ -68,6 +69,9 @@ pub struct Entry {
     /// With `--against-previous`: the diff against the version published before.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub previous: Option<Previous>,
+    /// With `--dynamic`: the sandbox's run and how it compares with the static analysis.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dynamic: Option<dynamic::Dynamic>,
 }
 
 /// `--against-previous`: what this version adds compared with the one before it.
@@ -104,6 +108,26 @@ pub fn run(args: &ScanArgs, home: Option<&Path>) -> Result<Outcome, CliError> {
     let mut jobs = Vec::new();
     let mut report = ScanReport::default();
     let needs_registry = plan(args, targets, &mut jobs, &mut report.errors)?;
+    // `--dynamic` never falls back to static-only: no sandbox on this machine is a usage error.
+    let sandbox = if args.dynamic {
+        if let Some(Job::Zip(path)) = jobs.iter().find(|job| matches!(job, Job::Zip(_))) {
+            return Err(CliError::input(anyhow::anyhow!(
+                "--dynamic does not run packages from zip archives ({}): zips are how malware corpora are kept, and they are analysed statically only; scan it without --dynamic",
+                path.display()
+            )));
+        }
+        palisade_sandbox::check_support().map_err(|error| {
+            let hint = error.hint().map(str::to_string);
+            let cli = CliError::input(anyhow::anyhow!("--dynamic: {error}"));
+            match hint {
+                Some(hint) => cli.with_hint(hint),
+                None => cli,
+            }
+        })?;
+        Some(palisade_sandbox::Options::default())
+    } else {
+        None
+    };
     let client = if needs_registry {
         let home = crate::home::resolve(home)?;
         Some(fetch::client(args.registry.as_deref(), args.offline, &home)?)
@@ -116,7 +140,7 @@ pub fn run(args: &ScanArgs, home: Option<&Path>) -> Result<Outcome, CliError> {
         against_previous: args.against_previous,
         limits: Limits::default(),
     };
-    let (entries, errors) = run_jobs(&jobs, &settings, args.jobs);
+    let (entries, errors) = run_jobs_with(&jobs, &settings, args.jobs, sandbox.as_ref());
     report.results = entries;
     report.errors.extend(errors);
 
@@ -139,6 +163,21 @@ pub fn run(args: &ScanArgs, home: Option<&Path>) -> Result<Outcome, CliError> {
         eprintln!("error: {}: {}", error.target, error.message);
     }
     let unscanned = report.results.iter().filter(|entry| entry.error.is_some()).count();
+    let unsandboxed: Vec<&Entry> = report
+        .results
+        .iter()
+        .filter(|entry| entry.error.is_none())
+        .filter(|entry| entry.dynamic.as_ref().is_some_and(|dynamic| dynamic.error.is_some()))
+        .collect();
+    for entry in &unsandboxed {
+        let reason = entry.dynamic.as_ref().and_then(|dynamic| dynamic.error.as_deref());
+        eprintln!(
+            "error: {}: not run in the sandbox (static result only): {}",
+            entry.target,
+            reason.unwrap_or_default()
+        );
+    }
+    let unscanned = unscanned + unsandboxed.len();
     if !report.errors.is_empty() || unscanned > 0 {
         let total = report.errors.len() + unscanned;
         if args.allow_partial {
@@ -268,6 +307,17 @@ fn looks_like_a_file(target: &str) -> bool {
 /// Runs every job on a rayon pool (`--jobs`), with a progress bar when stderr is a terminal.
 /// Results keep the jobs' order.
 pub fn run_jobs(jobs: &[Job], settings: &fetch::Settings<'_>, threads: Option<usize>) -> (Vec<Entry>, Vec<InputError>) {
+    run_jobs_with(jobs, settings, threads, None)
+}
+
+/// [`run_jobs`], and with `sandbox` every scanned package is also run in the behavioural
+/// sandbox (on the same pool, so at most `threads` sandboxes at once) and the two merged.
+pub fn run_jobs_with(
+    jobs: &[Job],
+    settings: &fetch::Settings<'_>,
+    threads: Option<usize>,
+    sandbox: Option<&palisade_sandbox::Options>,
+) -> (Vec<Entry>, Vec<InputError>) {
     use rayon::prelude::*;
     let progress = if std::io::stderr().is_terminal() && jobs.len() > 1 {
         let bar = indicatif::ProgressBar::new(jobs.len() as u64);
@@ -283,7 +333,7 @@ pub fn run_jobs(jobs: &[Job], settings: &fetch::Settings<'_>, threads: Option<us
     let work = || {
         jobs.par_iter()
             .map(|job| {
-                let outcome = run_job(job, settings);
+                let outcome = run_job(job, settings, sandbox);
                 if let Some(bar) = &progress {
                     bar.set_message(job.label());
                     bar.inc(1);
@@ -314,7 +364,11 @@ pub fn run_jobs(jobs: &[Job], settings: &fetch::Settings<'_>, threads: Option<us
 }
 
 /// Reads and scans one job.
-fn run_job(job: &Job, settings: &fetch::Settings<'_>) -> Result<Vec<Entry>, InputError> {
+fn run_job(
+    job: &Job,
+    settings: &fetch::Settings<'_>,
+    sandbox: Option<&palisade_sandbox::Options>,
+) -> Result<Vec<Entry>, InputError> {
     let label = job.label();
     let fail = |message: String| InputError {
         target: label.clone(),
@@ -326,13 +380,17 @@ fn run_job(job: &Job, settings: &fetch::Settings<'_>) -> Result<Vec<Entry>, Inpu
             let bytes = read_bounded(path, settings.limits.max_total_bytes).map_err(fail)?;
             let contents = palisade_tarball::read_tgz(&bytes, &label, &settings.limits)
                 .map_err(|error| fail(error.to_string()))?;
-            Ok(vec![scan_contents(&contents, &ScanOptions::default(), &label, started)])
+            let mut entry = scan_contents(&contents, &ScanOptions::default(), &label, started);
+            run_dynamic(&mut entry, contents, sandbox);
+            Ok(vec![entry])
         }
         Job::Directory(path) => {
             let started = Instant::now();
             let contents =
                 palisade_tarball::read_dir(path, &settings.limits).map_err(|error| fail(error.to_string()))?;
-            Ok(vec![scan_contents(&contents, &ScanOptions::default(), &label, started)])
+            let mut entry = scan_contents(&contents, &ScanOptions::default(), &label, started);
+            run_dynamic(&mut entry, contents, sandbox);
+            Ok(vec![entry])
         }
         Job::Zip(path) => {
             let started = Instant::now();
@@ -376,6 +434,7 @@ fn run_job(job: &Job, settings: &fetch::Settings<'_>) -> Result<Vec<Entry>, Inpu
                     })
                     .ok();
             }
+            run_dynamic(&mut entry, contents, sandbox);
             Ok(vec![entry])
         }
         Job::Locked(package) => {
@@ -390,12 +449,20 @@ fn run_job(job: &Job, settings: &fetch::Settings<'_>) -> Result<Vec<Entry>, Inpu
                         .map_err(|error| fail(error.to_string()))?;
                     let mut entry = scan_contents(&contents, &ScanOptions::default(), &label, started);
                     fill_package(&mut entry.result, &package.name, &package.version);
+                    run_dynamic(&mut entry, contents, sandbox);
                     Ok(vec![entry])
                 }
                 Err(fetch::LockedError::Integrity(message)) => Ok(vec![integrity_mismatch(package, &label, message)]),
                 Err(fetch::LockedError::Other(message)) => Err(fail(message)),
             }
         }
+    }
+}
+
+/// `--dynamic`: the sandbox on the contents just scanned (zips never get here: refused up front).
+fn run_dynamic(entry: &mut Entry, contents: PackageContents, sandbox: Option<&palisade_sandbox::Options>) {
+    if let Some(options) = sandbox {
+        dynamic::attach(entry, contents, options);
     }
 }
 
@@ -410,6 +477,7 @@ fn scan_contents(contents: &PackageContents, options: &ScanOptions, target: &str
         scan_ms: started.elapsed().as_secs_f64() * 1000.0,
         error: None,
         previous: None,
+        dynamic: None,
     }
 }
 
@@ -456,6 +524,7 @@ fn integrity_mismatch(package: &fetch::LockedPackage, label: &str, message: Stri
         scan_ms: 0.0,
         error: Some(message),
         previous: None,
+        dynamic: None,
     }
 }
 

@@ -7,6 +7,7 @@ use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 
 use super::sarif;
+use crate::commands::scan::dynamic::{Behaviour, Dynamic};
 use crate::commands::scan::{Entry, ScanReport};
 
 fn paint(text: &str, code: &str, color: bool) -> String {
@@ -53,7 +54,23 @@ pub fn table(out: &mut impl Write, report: &ScanReport, color: bool) -> std::io:
             } else {
                 format!("  [{} low-severity finding(s)]", result.findings.len())
             };
-            writeln!(out, "{verdict}  {package}  score {:.2}{origin}{notes}", result.score)?;
+            let sandbox = match &entry.dynamic {
+                Some(dynamic) if dynamic.error.is_none() => {
+                    format!("  [sandbox: clean, {} events]", dynamic.events_count)
+                }
+                Some(_) => "  [sandbox: not run]".to_string(),
+                None => String::new(),
+            };
+            writeln!(
+                out,
+                "{verdict}  {package}  score {:.2}{origin}{notes}{sandbox}",
+                result.score
+            )?;
+            if let Some(dynamic) = &entry.dynamic {
+                if dynamic.error.is_some() || !dynamic.agreement.is_empty() {
+                    dynamic_block(out, dynamic)?;
+                }
+            }
             continue;
         }
         writeln!(out, "{verdict}  {package}  score {:.2}{origin}", result.score)?;
@@ -89,6 +106,9 @@ pub fn table(out: &mut impl Write, report: &ScanReport, color: bool) -> std::io:
                 "  not parsed (checked as text): {}",
                 palisade_core::bounded_excerpt(&result.unparsed_files.join(", "), 200)
             )?;
+        }
+        if let Some(dynamic) = &entry.dynamic {
+            dynamic_block(out, dynamic)?;
         }
         if let Some(previous) = &entry.previous {
             let what = if previous.high_risk {
@@ -136,6 +156,62 @@ pub fn table(out: &mut impl Write, report: &ScanReport, color: bool) -> std::io:
     Ok(())
 }
 
+/// `--dynamic`: the sandbox's verdict next to the analyzer's, the steps it ran, and where the
+/// two analyses agree.
+fn dynamic_block(out: &mut impl Write, dynamic: &Dynamic) -> std::io::Result<()> {
+    let Some(verdict) = dynamic.verdict else {
+        let reason = dynamic.error.as_deref().unwrap_or_default();
+        return writeln!(out, "  sandbox: not run ({reason}); static result only");
+    };
+    let steps: Vec<String> = dynamic
+        .stages
+        .iter()
+        .map(|stage| format!("{} {}", stage.name, stage.outcome))
+        .collect();
+    writeln!(
+        out,
+        "  sandbox: {verdict} (static: {}), {} events in {} ms; steps: {}",
+        dynamic.static_verdict,
+        dynamic.events_count,
+        dynamic.duration_ms,
+        if steps.is_empty() {
+            "none".to_string()
+        } else {
+            steps.join(", ")
+        }
+    )?;
+    let agreement = &dynamic.agreement;
+    let line = |list: &[Behaviour], rules: fn(&Behaviour) -> Vec<String>| -> String {
+        list.iter()
+            .map(|behaviour| format!("{} ({})", behaviour.capability, rules(behaviour).join(", ")))
+            .collect::<Vec<_>>()
+            .join("; ")
+    };
+    let both = |b: &Behaviour| b.static_rules.iter().chain(&b.dynamic_rules).cloned().collect();
+    if !agreement.both.is_empty() {
+        writeln!(out, "    agree: {}", line(&agreement.both, both))?;
+    }
+    if !agreement.static_only.is_empty() {
+        writeln!(
+            out,
+            "    static only (did not happen in the sandbox): {}",
+            line(&agreement.static_only, |b| b.static_rules.clone())
+        )?;
+    }
+    if !agreement.dynamic_only.is_empty() {
+        writeln!(
+            out,
+            "    sandbox only (not visible to static analysis): {}",
+            line(&agreement.dynamic_only, |b| b.dynamic_rules.clone())
+        )?;
+    }
+    if !agreement.not_observable.is_empty() {
+        let list: Vec<&str> = agreement.not_observable.iter().map(|c| c.as_str()).collect();
+        writeln!(out, "    static, not observable in a sandbox: {}", list.join(", "))?;
+    }
+    Ok(())
+}
+
 fn plural(count: usize, noun: &str) -> String {
     if count == 1 {
         format!("1 {noun}")
@@ -166,6 +242,26 @@ pub fn sarif(results: &[Entry]) -> Value {
             help_uri: None,
             severity: severity.parse().unwrap_or(Severity::High),
         });
+    }
+    // `--dynamic`: the sandbox's rules, when one of them was reported.
+    let dynamic = results
+        .iter()
+        .filter_map(|entry| entry.dynamic.as_ref())
+        .flat_map(|dynamic| &dynamic.findings);
+    let mut sandbox_rules = std::collections::BTreeMap::new();
+    for finding in dynamic {
+        sandbox_rules.entry(finding.rule.as_str()).or_insert(finding.severity);
+    }
+    for (id, description) in palisade_sandbox::rule_ids() {
+        if let Some(severity) = sandbox_rules.get(id) {
+            rules.push(sarif::Rule {
+                id: id.to_string(),
+                short_description: description.to_string(),
+                full_description: format!("{description} (observed in the palisade sandbox; see docs/sandbox.md)"),
+                help_uri: None,
+                severity: *severity,
+            });
+        }
     }
     let known: std::collections::HashSet<String> = rules.iter().map(|r| r.id.clone()).collect();
     let mut extra = std::collections::BTreeMap::new();
@@ -251,8 +347,13 @@ fn record(entry: &Entry, now: &str) -> Value {
     let version = &result.package.version;
     let digest = Sha256::digest(format!("npm/{name}@{version}").as_bytes());
     let id: String = digest.iter().take(6).map(|b| format!("{b:02x}")).collect();
+    let how = if entry.dynamic.as_ref().is_some_and(|d| d.verdict.is_some()) {
+        "Static and dynamic (sandbox) analysis"
+    } else {
+        "Static analysis"
+    };
     let mut details = format!(
-        "Static analysis by palisade found malicious behaviour in `{name}@{version}` (score {:.2}).\n\n{}\n\nEvidence:\n",
+        "{how} by palisade found malicious behaviour in `{name}@{version}` (score {:.2}).\n\n{}\n\nEvidence:\n",
         result.score, result.summary
     );
     let mut findings: Vec<_> = result.findings.iter().collect();
