@@ -262,7 +262,13 @@ pub fn extract(path: &str, data: &[u8], mode: u32) -> FileFacts {
                 scan.max_nesting
             ));
         } else {
-            analyze_ast(&mut facts, path, &text, &scan);
+            let returned = analyze_ast(&mut facts, path, text, scan);
+            // The text comes back from the parse thread; should it not, decode it again.
+            facts.text = returned.or_else(|| {
+                let data = data.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(data);
+                std::str::from_utf8(data).ok().map(str::to_owned)
+            });
+            return facts;
         }
     }
     facts.text = Some(text);
@@ -301,56 +307,25 @@ fn source_types(path: &str, kind: FileKind) -> Vec<oxc_span::SourceType> {
     ]
 }
 
-fn analyze_ast(facts: &mut FileFacts, path: &str, text: &str, scan: &text::TextScan) {
+/// Parses and walks `text` into `facts`; returns the text (moved to the parse thread and
+/// back), `None` only if that thread was lost.
+fn analyze_ast(facts: &mut FileFacts, path: &str, text: String, scan: text::TextScan) -> Option<String> {
     let types = source_types(path, facts.kind);
-    let work = || -> (Option<walk::AstFacts>, bool, Option<String>) {
-        let mut best: Option<walk::AstFacts> = None;
-        let mut first_error: Option<String> = None;
-        for source_type in types {
-            let allocator = oxc_allocator::Allocator::default();
-            let options = oxc_parser::ParseOptions {
-                allow_return_outside_function: true,
-                ..Default::default()
-            };
-            let parsed = oxc_parser::Parser::new(&allocator, text, source_type)
-                .with_options(options)
-                .parse();
-            let error = parsed.diagnostics.errors().next().map(|e| e.message.to_string());
-            if parsed.panicked {
-                first_error.get_or_insert_with(|| error.unwrap_or_else(|| "parse failed".to_string()));
-                continue;
-            }
-            match error {
-                None => {
-                    let ast = walk::Walker::new(text, scan, walk::WalkLimits::default()).run(&parsed.program);
-                    return (Some(ast), true, None);
-                }
-                Some(error) => {
-                    first_error.get_or_insert(error);
-                    if best.is_none() {
-                        best = Some(walk::Walker::new(text, scan, walk::WalkLimits::default()).run(&parsed.program));
-                    }
-                }
-            }
-        }
-        (best, false, first_error)
-    };
     let inline = text.len() < INLINE_MAX_BYTES && scan.max_nesting <= INLINE_MAX_NESTING;
-    let outcome = if inline {
-        std::panic::catch_unwind(std::panic::AssertUnwindSafe(work)).ok()
+    let (text, outcome) = if inline {
+        let outcome = INLINE_ARENA
+            .try_with(|cell| match cell.try_borrow_mut() {
+                Ok(mut arena) => parse_and_walk_caught(&mut arena, &text, &scan, &types),
+                Err(_) => parse_and_walk_caught(&mut None, &text, &scan, &types),
+            })
+            .unwrap_or_else(|_| parse_and_walk_caught(&mut None, &text, &scan, &types));
+        (Some(text), outcome)
     } else {
-        std::thread::scope(|scope| {
-            std::thread::Builder::new()
-                .name("palisade-parse".to_string())
-                .stack_size(PARSE_STACK_BYTES)
-                .spawn_scoped(scope, work)
-                .ok()
-                .and_then(|handle| handle.join().ok())
-        })
+        run_on_worker(ParseJob { text, scan, types })
     };
     let Some((ast, parsed, error)) = outcome else {
         facts.parse_error = Some("internal error while parsing; the file was not analysed".to_string());
-        return;
+        return text;
     };
     facts.parsed = parsed;
     facts.parse_error = error;
@@ -367,6 +342,176 @@ fn analyze_ast(facts: &mut FileFacts, path: &str, text: &str, scan: &text::TextS
         facts.member_reads = ast.member_reads;
         facts.strings = ast.strings;
         facts.imports = ast.imports;
+    }
+    text
+}
+
+/// What parsing and walking one file gives: the facts of the best parse, whether it parsed
+/// cleanly, and the first parse error.
+type Outcome = (Option<walk::AstFacts>, bool, Option<String>);
+
+/// Arenas up to this size are kept for the next file (reset, not freed); larger ones, left
+/// by a rare huge file, are freed so that an idle thread does not hold them.
+const ARENA_RETAIN_BYTES: usize = 256 << 20;
+
+/// Parses `text` with each source type in turn until one parses cleanly, walking the
+/// first clean parse (or, failing that, the first that did not panic). `arena` is reset
+/// before each attempt and kept for the next file.
+fn parse_and_walk(
+    arena: &mut oxc_allocator::Allocator,
+    text: &str,
+    scan: &text::TextScan,
+    types: &[oxc_span::SourceType],
+) -> Outcome {
+    let mut best: Option<walk::AstFacts> = None;
+    let mut first_error: Option<String> = None;
+    for &source_type in types {
+        arena.reset();
+        let options = oxc_parser::ParseOptions {
+            allow_return_outside_function: true,
+            ..Default::default()
+        };
+        let parsed = oxc_parser::Parser::new(arena, text, source_type)
+            .with_options(options)
+            .parse();
+        let error = parsed.diagnostics.errors().next().map(|e| e.message.to_string());
+        if parsed.panicked {
+            first_error.get_or_insert_with(|| error.unwrap_or_else(|| "parse failed".to_string()));
+            continue;
+        }
+        match error {
+            None => {
+                let ast = walk::Walker::new(text, scan, walk::WalkLimits::default()).run(&parsed.program);
+                return (Some(ast), true, None);
+            }
+            Some(error) => {
+                first_error.get_or_insert(error);
+                if best.is_none() {
+                    best = Some(walk::Walker::new(text, scan, walk::WalkLimits::default()).run(&parsed.program));
+                }
+            }
+        }
+    }
+    (best, false, first_error)
+}
+
+/// [`parse_and_walk`] with a per-thread arena, unwinding caught: `None` after a panic
+/// (the arena is then dropped, not reused).
+fn parse_and_walk_caught(
+    arena: &mut Option<oxc_allocator::Allocator>,
+    text: &str,
+    scan: &text::TextScan,
+    types: &[oxc_span::SourceType],
+) -> Option<Outcome> {
+    let mut allocator = arena.take().unwrap_or_default();
+    let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        parse_and_walk(&mut allocator, text, scan, types)
+    }))
+    .ok()?;
+    if allocator.capacity() <= ARENA_RETAIN_BYTES {
+        allocator.reset();
+        *arena = Some(allocator);
+    }
+    Some(outcome)
+}
+
+/// A file handed to the parse thread, and what comes back (the text and scan are moved
+/// there and back, not copied).
+struct ParseJob {
+    text: String,
+    scan: text::TextScan,
+    types: Vec<oxc_span::SourceType>,
+}
+
+struct ParseDone {
+    text: String,
+    outcome: Option<Outcome>,
+}
+
+/// A long-lived thread with a large stack that parses and walks files for one calling
+/// thread, reusing its arena: spawning a thread and faulting in a fresh arena per file
+/// cost more than the parse of a mid-sized file.
+struct ParseWorker {
+    jobs: std::sync::mpsc::Sender<ParseJob>,
+    done: std::sync::mpsc::Receiver<ParseDone>,
+}
+
+impl ParseWorker {
+    fn spawn() -> Option<ParseWorker> {
+        let (jobs, job_receiver) = std::sync::mpsc::channel::<ParseJob>();
+        let (done_sender, done) = std::sync::mpsc::channel::<ParseDone>();
+        std::thread::Builder::new()
+            .name("palisade-parse".to_string())
+            .stack_size(PARSE_STACK_BYTES)
+            .spawn(move || {
+                let mut arena = None;
+                while let Ok(job) = job_receiver.recv() {
+                    let outcome = parse_and_walk_caught(&mut arena, &job.text, &job.scan, &job.types);
+                    let reply = ParseDone {
+                        text: job.text,
+                        outcome,
+                    };
+                    if done_sender.send(reply).is_err() {
+                        break;
+                    }
+                }
+            })
+            .ok()?;
+        Some(ParseWorker { jobs, done })
+    }
+
+    /// Runs `job` on the worker. `Err` gives the job back when the worker is gone;
+    /// `Ok(None)` means it died while working (it catches unwinding, so only if killed).
+    fn run(&self, job: ParseJob) -> Result<Option<ParseDone>, ParseJob> {
+        if let Err(std::sync::mpsc::SendError(job)) = self.jobs.send(job) {
+            return Err(job);
+        }
+        Ok(self.done.recv().ok())
+    }
+}
+
+thread_local! {
+    /// The calling thread's parse worker, spawned on first use.
+    static PARSE_WORKER: std::cell::RefCell<Option<ParseWorker>> = const { std::cell::RefCell::new(None) };
+    /// The calling thread's arena for small files parsed inline.
+    static INLINE_ARENA: std::cell::RefCell<Option<oxc_allocator::Allocator>> = const { std::cell::RefCell::new(None) };
+}
+
+/// Parses on this thread's parse worker (spawning it, or a replacement for a dead one).
+fn run_on_worker(job: ParseJob) -> (Option<String>, Option<Outcome>) {
+    let attempt = |mut job: ParseJob, worker: &mut Option<ParseWorker>| -> (Option<String>, Option<Outcome>) {
+        // A worker found dead is replaced once.
+        for _ in 0..2 {
+            if worker.is_none() {
+                *worker = ParseWorker::spawn();
+            }
+            let Some(current) = worker.as_ref() else {
+                return (Some(job.text), None);
+            };
+            match current.run(job) {
+                Ok(Some(done)) => return (Some(done.text), done.outcome),
+                Ok(None) => {
+                    *worker = None;
+                    return (None, None);
+                }
+                Err(returned) => {
+                    *worker = None;
+                    job = returned;
+                }
+            }
+        }
+        (Some(job.text), None)
+    };
+    let mut pending = Some(job);
+    let result = PARSE_WORKER.try_with(|cell| match cell.try_borrow_mut() {
+        Ok(mut worker) => pending.take().map(|job| attempt(job, &mut worker)),
+        Err(_) => None,
+    });
+    match (result, pending) {
+        (Ok(Some(result)), _) => result,
+        // No thread-local worker (thread exiting, or re-entered): a one-off worker.
+        (_, Some(job)) => attempt(job, &mut None),
+        (_, None) => (None, None),
     }
 }
 

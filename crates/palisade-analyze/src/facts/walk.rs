@@ -6,6 +6,8 @@
 //! `var` keeps its folded value until it is reassigned (then it becomes unknown), except
 //! `s += '…'` on a known string, which keeps folding (string building over statements).
 
+use std::borrow::Cow;
+
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
 use oxc_ast::ast::*;
@@ -73,6 +75,17 @@ enum Resolved {
     GlobalObject,
     Path(String),
 }
+
+/// `u8::is_ascii_whitespace` as a table (the excerpt loop looks at every byte).
+static ASCII_WHITESPACE: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut byte = 0;
+    while byte < 256 {
+        table[byte] = (byte as u8).is_ascii_whitespace();
+        byte += 1;
+    }
+    table
+};
 
 const GLOBAL_OBJECTS: [&str; 4] = ["globalThis", "global", "window", "self"];
 
@@ -235,27 +248,41 @@ impl<'a, 's> Walker<'a, 's> {
             return palisade_core::bounded_excerpt(text, MAX_CHARS);
         }
         // ASCII fast path of `bounded_excerpt` (same output): whitespace runs collapse to
-        // one space, `…` marks a cut.
-        let mut out = String::with_capacity(text.len().min(MAX_CHARS) + 3);
+        // one space, `…` marks a cut. Runs of other bytes are copied whole.
+        let bytes = text.as_bytes();
+        let mut out: Vec<u8> = Vec::with_capacity(bytes.len().min(MAX_CHARS) + 3);
+        let mut i = 0;
         let mut last_space = true;
-        let mut count = 0;
-        for &byte in text.as_bytes() {
-            let space = byte.is_ascii_whitespace();
-            if space && last_space {
+        while i < bytes.len() {
+            if ASCII_WHITESPACE[bytes[i] as usize] {
+                if !last_space {
+                    if out.len() == MAX_CHARS {
+                        out.extend_from_slice("…".as_bytes());
+                        break;
+                    }
+                    out.push(b' ');
+                    last_space = true;
+                }
+                i += 1;
                 continue;
             }
-            last_space = space;
-            if count == MAX_CHARS {
-                out.push('…');
+            let run = bytes[i..]
+                .iter()
+                .position(|&b| ASCII_WHITESPACE[b as usize])
+                .unwrap_or(bytes.len() - i);
+            let take = run.min(MAX_CHARS - out.len());
+            out.extend_from_slice(&bytes[i..i + take]);
+            if take < run {
+                out.extend_from_slice("…".as_bytes());
                 break;
             }
-            out.push(if space { ' ' } else { byte as char });
-            count += 1;
+            i += run;
+            last_space = false;
         }
-        if out.ends_with(' ') {
+        if out.last() == Some(&b' ') {
             out.pop();
         }
-        out
+        String::from_utf8(out).unwrap_or_default()
     }
 
     // ---- resolution ---------------------------------------------------------------------
@@ -300,11 +327,11 @@ impl<'a, 's> Walker<'a, 's> {
             Some(Binding::Alias(path)) => Some(if GLOBAL_OBJECTS.contains(&path.as_str()) {
                 Resolved::GlobalObject
             } else {
-                Resolved::Path(path.clone())
+                Resolved::Path(path_buffer(path))
             }),
             Some(_) => None,
             None if GLOBAL_OBJECTS.contains(&name) => Some(Resolved::GlobalObject),
-            None => Some(Resolved::Path(name.to_string())),
+            None => Some(Resolved::Path(path_buffer(name))),
         }
     }
 
@@ -317,7 +344,7 @@ impl<'a, 's> Walker<'a, 's> {
         keep_global_root: bool,
     ) -> Option<Resolved> {
         let (object, property) = match member {
-            MemberExpression::StaticMemberExpression(m) => (&m.object, m.property.name.as_str().to_string()),
+            MemberExpression::StaticMemberExpression(m) => (&m.object, Cow::Borrowed(m.property.name.as_str())),
             MemberExpression::ComputedMemberExpression(m) => {
                 let key = self.fold(&m.expression, depth + 1);
                 let key = match key {
@@ -325,7 +352,7 @@ impl<'a, 's> Walker<'a, 's> {
                     Value::Num { value } => number_to_string(value),
                     _ => return None,
                 };
-                (&m.object, key)
+                (&m.object, Cow::Owned(key))
             }
             MemberExpression::PrivateFieldExpression(_) => return None,
         };
@@ -333,10 +360,16 @@ impl<'a, 's> Walker<'a, 's> {
             Some(inner) if keep_global_root => self.resolve_member(inner, depth + 1, true)?,
             _ => self.resolve(object, depth + 1)?,
         };
+        // The object's path is extended in place: one buffer grows along the chain.
         match object {
             Resolved::GlobalObject if keep_global_root => Some(Resolved::Path(format!("window.{property}"))),
-            Resolved::GlobalObject => Some(Resolved::Path(property)),
-            Resolved::Path(path) => Some(Resolved::Path(format!("{path}.{property}"))),
+            Resolved::GlobalObject => Some(Resolved::Path(property.into_owned())),
+            Resolved::Path(mut path) => {
+                path.reserve(property.len() + 16);
+                path.push('.');
+                path.push_str(&property);
+                Some(Resolved::Path(path))
+            }
         }
     }
 
@@ -380,21 +413,21 @@ impl<'a, 's> Walker<'a, 's> {
                 let inner = callee.without_parentheses();
                 if let Some(member) = inner.as_member_expression() {
                     return match member {
-                        MemberExpression::StaticMemberExpression(m) => format!("?.{}", m.property.name.as_str()),
+                        MemberExpression::StaticMemberExpression(m) => unknown_callee("?.", m.property.name.as_str()),
                         MemberExpression::ComputedMemberExpression(m) => match self.fold(&m.expression, 1) {
-                            Value::Str { value, .. } => format!("?.{value}"),
+                            Value::Str { value, .. } => unknown_callee("?.", &value),
                             _ => "?".to_string(),
                         },
-                        MemberExpression::PrivateFieldExpression(m) => format!("?.#{}", m.field.name.as_str()),
+                        MemberExpression::PrivateFieldExpression(m) => unknown_callee("?.#", m.field.name.as_str()),
                     };
                 }
                 if let Expression::ChainExpression(chain) = inner {
                     if let Some(MemberExpression::StaticMemberExpression(m)) = chain.expression.as_member_expression() {
-                        return format!("?.{}", m.property.name.as_str());
+                        return unknown_callee("?.", m.property.name.as_str());
                     }
                 }
                 if let Expression::Identifier(id) = inner {
-                    return format!("?{}", id.name.as_str());
+                    return unknown_callee("?", id.name.as_str());
                 }
                 "?".to_string()
             }
@@ -560,34 +593,29 @@ impl<'a, 's> Walker<'a, 's> {
         }
         // Indexing into a known array or object: `parts[2]`, `cfg['url']`, `s.length`.
         let (object, key) = match member {
-            MemberExpression::StaticMemberExpression(m) => (
-                &m.object,
-                Value::Str {
-                    value: m.property.name.as_str().to_string(),
-                    decoded: false,
-                },
-            ),
-            MemberExpression::ComputedMemberExpression(m) => (&m.object, self.fold(&m.expression, depth + 1)),
+            MemberExpression::StaticMemberExpression(m) => (&m.object, None),
+            MemberExpression::ComputedMemberExpression(m) => (&m.object, Some(self.fold(&m.expression, depth + 1))),
             MemberExpression::PrivateFieldExpression(_) => return Value::Unknown,
         };
-        let object = self.fold(object, depth + 1);
-        match (object, key) {
-            (Value::Array { items }, Value::Num { value }) if value >= 0.0 && value.fract() == 0.0 => {
-                items.into_iter().nth(value as usize).unwrap_or(Value::Unknown)
+        let key = match (member, &key) {
+            (MemberExpression::StaticMemberExpression(m), _) => Key::Str(m.property.name.as_str()),
+            (_, Some(Value::Str { value, .. })) => Key::Str(value),
+            (_, Some(Value::Num { value })) => Key::Num(*value),
+            _ => Key::Other,
+        };
+        if let Expression::Identifier(id) = object {
+            // Without cloning the binding: a const array or object is indexed in place, and
+            // anything but a const (local, parameter, global) folds to nothing indexable.
+            match self.lookup(id.name.as_str()) {
+                Some(Binding::Const(value @ (Value::Array { .. } | Value::Object { .. }))) => {
+                    return index_value(value, &key)
+                }
+                Some(Binding::Const(_) | Binding::Alias(_)) => {}
+                Some(Binding::Local | Binding::Uninit) | None => return Value::Unknown,
             }
-            (Value::Array { items }, Value::Str { value, .. }) if value == "length" => Value::Num {
-                value: items.len() as f64,
-            },
-            (Value::Str { value, .. }, Value::Str { value: key, .. }) if key == "length" => Value::Num {
-                value: value.encode_utf16().count() as f64,
-            },
-            (Value::Object { entries }, Value::Str { value: key, .. }) => entries
-                .into_iter()
-                .find(|(k, _)| *k == key)
-                .map(|(_, v)| v)
-                .unwrap_or(Value::Unknown),
-            _ => Value::Unknown,
         }
+        let object = self.fold(object, depth + 1);
+        index_value(&object, &key)
     }
 
     fn fold_template(&mut self, template: &TemplateLiteral<'a>, depth: u32) -> Value {
@@ -1133,6 +1161,32 @@ impl<'a, 's> Walker<'a, 's> {
         false
     }
 
+    /// Cheap pre-check for [`Self::value_use`]: false when the root of the member chain
+    /// cannot resolve to a path starting with `process` (a local, or an alias or global
+    /// of another name), without building the path.
+    fn may_name_process(&self, expr: &Expression<'a>) -> bool {
+        let mut current = expr;
+        for _ in 0..64 {
+            current = match current {
+                Expression::Identifier(id) => {
+                    let name = id.name.as_str();
+                    return match self.lookup(name) {
+                        Some(Binding::Alias(path)) => {
+                            path.starts_with("process") || GLOBAL_OBJECTS.contains(&path.as_str())
+                        }
+                        Some(_) => false,
+                        None => name.starts_with("process") || GLOBAL_OBJECTS.contains(&name),
+                    };
+                }
+                Expression::StaticMemberExpression(m) => &m.object,
+                Expression::ComputedMemberExpression(m) => &m.object,
+                Expression::ParenthesizedExpression(p) => &p.expression,
+                _ => return true,
+            };
+        }
+        true
+    }
+
     fn interesting_read(path: &str) -> bool {
         let Some((root, _)) = path.split_once('.') else {
             return false;
@@ -1145,6 +1199,9 @@ impl<'a, 's> Walker<'a, 's> {
     fn value_use(&mut self, expr: &Expression<'a>) {
         let inner = expr.without_parentheses();
         if !matches!(inner, Expression::Identifier(_)) && inner.as_member_expression().is_none() {
+            return;
+        }
+        if !self.may_name_process(inner) {
             return;
         }
         if let Some(path) = self.path_of(inner) {
@@ -1429,8 +1486,9 @@ impl<'a> Visit<'a> for Walker<'a, '_> {
         let nested = std::mem::take(&mut self.in_member_object);
         if !nested && self.out.member_reads.len() < self.limits.max_member_reads && self.root_is_interesting(&it.object)
         {
-            if let Some(Resolved::Path(path)) = self.resolve(&it.object, 0) {
-                let path = format!("{path}.{}", it.property.name.as_str());
+            if let Some(Resolved::Path(mut path)) = self.resolve(&it.object, 0) {
+                path.push('.');
+                path.push_str(it.property.name.as_str());
                 if Self::interesting_read(&path) {
                     self.record_member_read(path, false, it.span.start);
                 }
@@ -1599,7 +1657,20 @@ impl<'a> Visit<'a> for Walker<'a, '_> {
         match &it.left {
             AssignmentTarget::AssignmentTargetIdentifier(id) => {
                 let name = id.name.as_str();
-                let new_binding = match (self.lookup(name).cloned(), it.operator) {
+                // Only a string being built is taken out of its binding (which is rebound
+                // anyway); other bindings are not cloned.
+                let current = match (self.lookup(name), it.operator) {
+                    (Some(Binding::Const(Value::Str { value, decoded })), AssignmentOperator::Addition) => {
+                        Some(Binding::Const(Value::Str {
+                            value: value.clone(),
+                            decoded: *decoded,
+                        }))
+                    }
+                    (Some(Binding::Uninit), _) => Some(Binding::Uninit),
+                    (Some(_), _) => Some(Binding::Local),
+                    (None, _) => None,
+                };
+                let new_binding = match (current, it.operator) {
                     (Some(Binding::Uninit), AssignmentOperator::Assign) => Some(self.binding_for(&it.right)),
                     (Some(Binding::Const(Value::Str { value, decoded })), AssignmentOperator::Addition) => {
                         Some(match self.fold(&it.right, 0) {
@@ -1647,11 +1718,12 @@ impl<'a> Visit<'a> for Walker<'a, '_> {
                         Some(Resolved::GlobalObject) => None,
                         None => match member {
                             MemberExpression::StaticMemberExpression(m) => {
-                                Some(format!("?.{}", m.property.name.as_str()))
+                                Some(unknown_callee("?.", m.property.name.as_str()))
                             }
-                            MemberExpression::ComputedMemberExpression(m) => {
-                                self.fold(&m.expression, 1).as_str().map(|key| format!("?.{key}"))
-                            }
+                            MemberExpression::ComputedMemberExpression(m) => self
+                                .fold(&m.expression, 1)
+                                .as_str()
+                                .map(|key| unknown_callee("?.", key)),
                             MemberExpression::PrivateFieldExpression(_) => None,
                         },
                     };
@@ -1739,4 +1811,49 @@ fn cut(value: &str, max: usize) -> String {
         end -= 1;
     }
     value[..end].to_string()
+}
+
+/// A member key, as far as it is known.
+enum Key<'k> {
+    Str(&'k str),
+    Num(f64),
+    Other,
+}
+
+/// `object[key]` on folded values: array items and `length`, string `length`, object
+/// entries; anything else is unknown.
+fn index_value(object: &Value, key: &Key<'_>) -> Value {
+    match (object, key) {
+        (Value::Array { items }, Key::Num(value)) if *value >= 0.0 && value.fract() == 0.0 => {
+            items.get(*value as usize).cloned().unwrap_or(Value::Unknown)
+        }
+        (Value::Array { items }, Key::Str("length")) => Value::Num {
+            value: items.len() as f64,
+        },
+        (Value::Str { value, .. }, Key::Str("length")) => Value::Num {
+            value: value.encode_utf16().count() as f64,
+        },
+        (Value::Object { entries }, Key::Str(key)) => entries
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.clone())
+            .unwrap_or(Value::Unknown),
+        _ => Value::Unknown,
+    }
+}
+
+/// An owned copy of a path with room to grow by a few members.
+fn path_buffer(path: &str) -> String {
+    let mut buffer = String::with_capacity(path.len() + 32);
+    buffer.push_str(path);
+    buffer
+}
+
+/// `prefix` + `name` in one allocation (`format!` costs more than the rest of a call's
+/// bookkeeping).
+fn unknown_callee(prefix: &str, name: &str) -> String {
+    let mut callee = String::with_capacity(prefix.len() + name.len());
+    callee.push_str(prefix);
+    callee.push_str(name);
+    callee
 }
