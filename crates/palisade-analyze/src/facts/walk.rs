@@ -266,10 +266,7 @@ impl<'a, 's> Walker<'a, 's> {
                 i += 1;
                 continue;
             }
-            let run = bytes[i..]
-                .iter()
-                .position(|&b| ASCII_WHITESPACE[b as usize])
-                .unwrap_or(bytes.len() - i);
+            let run = whitespace_position(&bytes[i..]);
             let take = run.min(MAX_CHARS - out.len());
             out.extend_from_slice(&bytes[i..i + take]);
             if take < run {
@@ -1798,6 +1795,23 @@ pub(crate) fn number_to_string(value: f64) -> String {
     }
 }
 
+#[cfg(test)]
+#[test]
+fn whitespace_position_matches_a_plain_search() {
+    let samples: [&[u8]; 6] = [
+        b"",
+        b"abcdefghijklmnopq",
+        b"abcdefghij klm",
+        b"a\tb",
+        b"abcdefgh\x0Cijkl",
+        b"\x01\x02\x03\x04\x05\x06\x07\x08\x1F!abc\rdef",
+    ];
+    for sample in samples {
+        let plain = sample.iter().position(u8::is_ascii_whitespace).unwrap_or(sample.len());
+        assert_eq!(whitespace_position(sample), plain, "{sample:?}");
+    }
+}
+
 fn is_hex_identifier(name: &str) -> bool {
     name.len() >= 4 && name.starts_with("_0x") && name[3..].bytes().all(|b| b.is_ascii_hexdigit())
 }
@@ -1856,4 +1870,26 @@ fn unknown_callee(prefix: &str, name: &str) -> String {
     callee.push_str(prefix);
     callee.push_str(name);
     callee
+}
+
+/// Index of the first ASCII whitespace byte (`u8::is_ascii_whitespace`), or the length:
+/// eight bytes at a time skip words with no byte below `0x21` (all whitespace is).
+fn whitespace_position(bytes: &[u8]) -> usize {
+    const ONES: u64 = u64::from_le_bytes([0x01; 8]);
+    const HIGHS: u64 = u64::from_le_bytes([0x80; 8]);
+    let mut offset = 0;
+    for word in bytes.chunks_exact(8) {
+        let mut lanes = [0u8; 8];
+        lanes.copy_from_slice(word);
+        let word = u64::from_le_bytes(lanes);
+        // Non-zero when some byte of `word` is below 0x21 (exact for bytes below 0x80).
+        if word.wrapping_sub(ONES * 0x21) & !word & HIGHS != 0 {
+            break;
+        }
+        offset += 8;
+    }
+    bytes[offset..]
+        .iter()
+        .position(|&b| ASCII_WHITESPACE[b as usize])
+        .map_or(bytes.len(), |p| offset + p)
 }
