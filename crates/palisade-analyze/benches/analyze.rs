@@ -6,6 +6,10 @@ use std::path::PathBuf;
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 
+// The same allocator as the `palisade` binary, so the figures are what users get.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn bundles() -> Vec<(String, Vec<u8>)> {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../bench/bundles");
     let mut out = Vec::new();
@@ -65,5 +69,25 @@ fn parse_only(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, extract, parse_only);
+/// The whole analyzer: facts plus every rule and the scoring, one bundle as a one-file package.
+fn scan(c: &mut Criterion) {
+    let bundles = bundles();
+    let mut group = c.benchmark_group("scan");
+    group.sample_size(10);
+    let options = palisade_analyze::ScanOptions::default();
+    for (name, data) in &bundles {
+        let contents = palisade_tarball::PackageContents {
+            origin: name.clone(),
+            files: vec![palisade_tarball::PackageFile { path: name.clone(), data: data.clone(), mode: 0o644 }],
+            ..Default::default()
+        };
+        group.throughput(Throughput::Bytes(data.len() as u64));
+        group.bench_function(name.as_str(), |b| {
+            b.iter(|| palisade_analyze::scan_package(std::hint::black_box(&contents), &options))
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, extract, parse_only, scan);
 criterion_main!(benches);
