@@ -78,7 +78,11 @@ fn scan(c: &mut Criterion) {
     for (name, data) in &bundles {
         let contents = palisade_tarball::PackageContents {
             origin: name.clone(),
-            files: vec![palisade_tarball::PackageFile { path: name.clone(), data: data.clone(), mode: 0o644 }],
+            files: vec![palisade_tarball::PackageFile {
+                path: name.clone(),
+                data: data.clone(),
+                mode: 0o644,
+            }],
             ..Default::default()
         };
         group.throughput(Throughput::Bytes(data.len() as u64));
