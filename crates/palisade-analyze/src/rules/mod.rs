@@ -14,17 +14,6 @@ use serde::Serialize;
 use crate::facts::{self, FileFacts};
 use crate::ScanOptions;
 
-pub mod install_script;
-mod install_script_binary;
-mod install_script_download;
-mod install_script_inline_code;
-mod install_script_runs_file;
-mod archive_anomaly;
-mod dependency_confusion_version;
-mod manifest_confusion;
-pub mod phantom_dependency;
-pub mod typosquat;
-
 mod ai_agent_dropper;
 mod destructive;
 mod native_dropper;
@@ -41,6 +30,17 @@ mod exfil_sink;
 mod obfuscation;
 mod shell_exec;
 mod sinks;
+
+mod archive_anomaly;
+mod dependency_confusion_version;
+pub mod install_script;
+mod install_script_binary;
+mod install_script_download;
+mod install_script_inline_code;
+mod install_script_runs_file;
+mod manifest_confusion;
+pub mod phantom_dependency;
+pub mod typosquat;
 
 /// A rule's documentation, printed by `palisade explain RULE`.
 #[derive(Debug, Clone, Serialize)]
@@ -78,15 +78,28 @@ pub struct PackageFacts<'a> {
 }
 
 pub fn package_facts<'a>(contents: &'a PackageContents, options: &'a ScanOptions) -> PackageFacts<'a> {
-    let manifest: Option<serde_json::Value> =
-        contents.manifest_bytes().and_then(|bytes| serde_json::from_slice(bytes).ok());
+    let manifest: Option<serde_json::Value> = contents
+        .manifest_bytes()
+        .and_then(|bytes| serde_json::from_slice(bytes).ok());
     let field = |key: &str| {
-        manifest.as_ref().and_then(|m| m.get(key)).and_then(|v| v.as_str()).unwrap_or("").to_string()
+        manifest
+            .as_ref()
+            .and_then(|m| m.get(key))
+            .and_then(|v| v.as_str())
+            .unwrap_or("")
+            .to_string()
     };
     let name = field("name");
     let version = field("version");
     let files = facts::extract_all(&contents.files);
-    PackageFacts { contents, options, manifest, name, version, files }
+    PackageFacts {
+        contents,
+        options,
+        manifest,
+        name,
+        version,
+        files,
+    }
 }
 
 fn file_rules() -> Vec<&'static dyn FileRule> {
