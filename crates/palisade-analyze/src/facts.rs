@@ -262,9 +262,15 @@ pub fn extract(path: &str, data: &[u8], mode: u32) -> FileFacts {
                 scan.max_nesting
             ));
         } else {
-            let returned = analyze_ast(&mut facts, path, text, scan);
+            // A `#!` line below the first (after a comment) is a syntax error for oxc: the
+            // parser sees a copy with such lines blanked, the rules the original text.
+            let (parse_text, original) = match blank_late_shebangs(&text) {
+                Some(blanked) => (blanked, Some(text)),
+                None => (text, None),
+            };
+            let returned = analyze_ast(&mut facts, path, parse_text, scan);
             // The text comes back from the parse thread; should it not, decode it again.
-            facts.text = returned.or_else(|| {
+            facts.text = original.or(returned).or_else(|| {
                 let data = data.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(data);
                 std::str::from_utf8(data).ok().map(str::to_owned)
             });
@@ -273,6 +279,28 @@ pub fn extract(path: &str, data: &[u8], mode: u32) -> FileFacts {
     }
     facts.text = Some(text);
     facts
+}
+
+/// `text` with every line that starts with `#!`, other than the first, replaced by spaces
+/// (byte offsets, and so lines and columns, unchanged); `None` when there is none.
+fn blank_late_shebangs(text: &str) -> Option<String> {
+    if !text.contains("\n#!") {
+        return None;
+    }
+    let mut bytes = text.as_bytes().to_vec();
+    let mut search = 0;
+    while let Some(pos) = text[search..].find("\n#!") {
+        let start = search + pos + 1;
+        let end = text[start..].find('\n').map_or(text.len(), |n| start + n);
+        for byte in &mut bytes[start..end] {
+            if *byte != b'\r' {
+                *byte = b' ';
+            }
+        }
+        search = end;
+    }
+    // Whole lines of ASCII spaces replaced whole lines: still UTF-8.
+    String::from_utf8(bytes).ok()
 }
 
 fn looks_minified(bytes: usize, lines: usize, max_line_len: usize) -> bool {

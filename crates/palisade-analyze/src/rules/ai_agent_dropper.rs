@@ -384,7 +384,8 @@ module.exports = function init(dir) {
 
     #[test]
     fn flags_unparsable_file_by_its_literals() {
-        let js = "/* header */\n#!/usr/bin/env node\nconst { spawnSync } = require('child_process');\nconst a = ['--dangerously-skip-permissions'];\nconst b = ['--yolo'];\nspawnSync(cmd, a);\n";
+        // (A `#!` below the first line no longer makes a file unparsable: facts blank it.)
+        let js = "/* header */\nconst = ;\nconst { spawnSync } = require('child_process');\nconst a = ['--dangerously-skip-permissions'];\nconst b = ['--yolo'];\nspawnSync(cmd, a);\n";
         let findings = run(&[("telemetry.js", js)]);
         assert_eq!(worst(&findings), Some(Severity::Critical), "{findings:#?}");
         assert_eq!(findings[0].line, Some(4));

@@ -80,10 +80,11 @@ const COUNTRIES: &[&str] = &[
     "kazakhstan",
     "north korea",
     "hong kong",
-    "country_name",
-    "countrycode",
-    "country_code",
 ];
+
+/// ISO codes of the countries protestware and region-targeted payloads single out, compared
+/// as whole strings (`countryCode === 'RU'`). Reading a `country_code` field is not gating.
+const COUNTRY_CODES: &[&str] = &["ru", "by", "ua", "cn", "ir", "il", "ps", "kz", "kp", "hk"];
 
 const WIPE_COMMANDS: &[&str] = &[
     "rm -rf ~",
@@ -281,16 +282,9 @@ impl FileRule for Destructive {
             strings
                 .iter()
                 .filter(|(line, _)| signals::near(file, *line, geo_line, 40))
-                .find_map(|(_, s)| first_match(s, COUNTRIES))
-                .or_else(|| {
-                    let window: String = text
-                        .lines()
-                        .skip((geo_line as usize).saturating_sub(41))
-                        .take(81)
-                        .collect::<Vec<_>>()
-                        .join("\n")
-                        .to_lowercase();
-                    first_match(&window, &["country_name", "countrycode", "country_code", ".country"])
+                .find_map(|(_, s)| {
+                    first_match(s, COUNTRIES)
+                        .or_else(|| COUNTRY_CODES.iter().find(|code| s.eq_ignore_ascii_case(code)).copied())
                 })
         });
         let geofenced = geo_api.is_some() && country.is_some();
@@ -350,6 +344,27 @@ impl FileRule for Destructive {
             }
             (None, true) => {
                 let (line, api) = geo_api.unwrap_or((1, ""));
+                // Files written or deleted right next to the country check: the behaviour the
+                // check gates is a file operation (protestware dropping or destroying files).
+                if let Some(call) = file
+                    .calls
+                    .iter()
+                    .find(|c| (signals::is_delete_call(c) || is_file_write(c)) && signals::near(file, c.line, line, 60))
+                {
+                    out.push(finding(
+                        &INFO,
+                        file,
+                        call.line,
+                        Severity::Critical,
+                        Confidence::High,
+                        format!(
+                            "Writes or deletes files after looking up the machine's location ({api}) and comparing it with `{}`: file operations gated on the victim's country (node-ipc protestware).",
+                            country.unwrap_or("a country")
+                        ),
+                        &call.excerpt,
+                    ));
+                    return;
+                }
                 out.push(finding(
                     &INFO,
                     file,
@@ -395,18 +410,55 @@ fn desktop_drop(file: &FileFacts, strings: &[(u32, String)]) -> Option<Finding> 
     if !home {
         return None;
     }
+    // A document with a fixed name dropped there (`WITH-LOVE-FROM-….txt`, `README.html`) is a
+    // message to the victim: protestware or ransom notes, not a tool saving user output.
+    let note = strings.iter().find(|(line, s)| {
+        signals::near(file, *line, write.line, 30)
+            && s.len() <= 200
+            && [".txt", ".html", ".htm", ".md", ".url", ".hta"]
+                .iter()
+                .any(|ext| s.to_ascii_lowercase().ends_with(ext))
+    });
+    let folder_name = folder.1.trim_matches(['/', '\\']);
+    let (severity, confidence, message) = match note {
+        Some((_, name)) => (
+            Severity::Critical,
+            Confidence::High,
+            format!(
+                "Drops a message file (`{}`) into the user's {folder_name} folder: protestware and ransom notes are left there.",
+                palisade_core::bounded_excerpt(name, 80)
+            ),
+        ),
+        None => (
+            Severity::High,
+            Confidence::Medium,
+            format!("Writes files into the user's {folder_name} folder: protestware and scareware drop messages there."),
+        ),
+    };
     Some(finding(
         &INFO,
         file,
         write.line,
-        Severity::High,
-        Confidence::Medium,
-        format!(
-            "Writes files into the user's {} folder: protestware and scareware drop messages there.",
-            folder.1.trim_matches(['/', '\\'])
-        ),
+        severity,
+        confidence,
+        message,
         &write.excerpt,
     ))
+}
+
+/// A call that writes a file.
+fn is_file_write(call: &Call) -> bool {
+    signals::is_write_call(call)
+        && matches!(
+            signals::method(&call.callee),
+            "writeFile"
+                | "writeFileSync"
+                | "appendFile"
+                | "appendFileSync"
+                | "copyFile"
+                | "copyFileSync"
+                | "createWriteStream"
+        )
 }
 
 /// A directory walk that writes a constant into the files it finds, from a sweeping start.
@@ -529,6 +581,38 @@ if (j.country_code === 'RU' || j.country_name === 'Belarus') { console.log('Не
     }
 
     #[test]
+    fn flags_geofenced_file_writes() {
+        let source = r#"
+const fs = require('fs'); const https = require('https');
+https.get('https://ip-api.com/json', (res) => res.on('data', (d) => {
+  const { countryCode } = JSON.parse(d);
+  if (countryCode === 'RU' || countryCode === 'BY') fs.writeFileSync('notice.txt', 'message');
+}));
+"#;
+        let findings = run(source);
+        assert_eq!(worst(&findings), Some(Severity::Critical), "{findings:#?}");
+    }
+
+    #[test]
+    fn flags_message_dropped_on_the_desktop() {
+        let source = r#"
+const fs = require('fs'); const os = require('os'); const path = require('path');
+for (const folder of ['/Desktop/', '/OneDrive/']) {
+  const target = path.join(os.homedir(), folder, 'A-MESSAGE-FOR-YOU.txt');
+  fs.writeFile(target, 'a message', () => {});
+}
+"#;
+        let findings = run(source);
+        assert_eq!(worst(&findings), Some(Severity::Critical), "{findings:#?}");
+        // A screenshot tool saving a user-named PNG to the Desktop stays high at most.
+        let tool = r#"
+const fs = require('fs'); const os = require('os'); const path = require('path');
+module.exports = (name, png) => fs.writeFileSync(path.join(os.homedir(), '/Desktop/', name), png);
+"#;
+        assert_ne!(worst(&run(tool)), Some(Severity::Critical));
+    }
+
+    #[test]
     fn quiet_on_installer_writing_its_own_files() {
         // esbuild's install.js: lists and stats directories, writes a fixed "{}" to a path it builds.
         let source = r#"
@@ -581,6 +665,12 @@ fs.rmSync(path.join(__dirname, 'dist'), { recursive: true, force: true });
 execSync('rm -rf ./build/tmp');
 module.exports = function rimraf(p) { return fs.rmSync(p, { recursive: true }); };
 "#;
+        assert!(run(source).is_empty(), "{:#?}", run(source));
+    }
+
+    #[test]
+    fn quiet_on_geolocation_sdk_reading_the_country_field() {
+        let source = "const https = require('https');\nmodule.exports = (key) => https.get(`https://api.ipgeolocation.io/ipgeo?apiKey=${key}`, (res) => res.on('data', (d) => {\n  const j = JSON.parse(d); return { country: j.country_name, code: j.country_code2, eu: ['DE', 'FR'].includes(j.country_code2) };\n}));";
         assert!(run(source).is_empty(), "{:#?}", run(source));
     }
 

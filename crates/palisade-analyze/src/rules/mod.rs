@@ -18,6 +18,7 @@ mod ai_agent_dropper;
 mod destructive;
 mod native_dropper;
 mod persistence;
+mod sabotage;
 mod signals;
 mod wallet_hijack;
 mod worm_publish;
@@ -115,6 +116,7 @@ fn file_rules() -> Vec<&'static dyn FileRule> {
         &worm_publish::WormPublish,
         &persistence::Persistence,
         &destructive::Destructive,
+        &sabotage::Sabotage,
     ]
 }
 

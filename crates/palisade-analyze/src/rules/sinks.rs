@@ -370,7 +370,14 @@ fn has_webhook_credentials(lower: &str) -> bool {
     };
     let rest = &lower[pos + "/api/webhooks/".len()..];
     let digits = rest.chars().take_while(char::is_ascii_digit).count();
-    digits >= 15
+    // Real webhook ids are 17-20 digit snowflakes; shorter ids still count when a literal token
+    // follows (`/api/webhooks/1234567/AbC…`): a template `${id}/${token}` never folds to this.
+    let token = rest[digits..].strip_prefix('/').map_or(0, |t| {
+        t.chars()
+            .take_while(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_'))
+            .count()
+    });
+    digits >= 15 || (digits >= 5 && token >= 20)
 }
 
 fn has_telegram_token(lower: &str) -> bool {
