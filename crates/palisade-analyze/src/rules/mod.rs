@@ -161,3 +161,23 @@ pub fn rules() -> Vec<&'static RuleInfo> {
 pub fn rule_info(id: &str) -> Option<&'static RuleInfo> {
     rules().into_iter().find(|r| r.id == id)
 }
+
+/// Runs every rule like [`run_all`], timing each one (summed over the package's files), for
+/// profiling: `examples/scan_tgz`. Returns `(rule id, seconds)` in run order.
+pub fn run_all_timed(package: &PackageFacts<'_>, out: &mut Vec<Finding>) -> Vec<(&'static str, f64)> {
+    let file_rules = file_rules();
+    let mut times: Vec<(&'static str, f64)> = file_rules.iter().map(|r| (r.info().id, 0.0)).collect();
+    for file in &package.files {
+        for (rule, time) in file_rules.iter().zip(times.iter_mut()) {
+            let started = std::time::Instant::now();
+            rule.check(file, out);
+            time.1 += started.elapsed().as_secs_f64();
+        }
+    }
+    for rule in package_rules() {
+        let started = std::time::Instant::now();
+        rule.check(package, out);
+        times.push((rule.info().id, started.elapsed().as_secs_f64()));
+    }
+    times
+}

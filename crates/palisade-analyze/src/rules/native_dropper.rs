@@ -2,6 +2,9 @@
 //! cryptominers, Windows loaders (rundll32, regsvr32, certutil), payloads hidden in images,
 //! and a second JavaScript runtime installed to run a bundled payload.
 
+use std::sync::OnceLock;
+
+use aho_corasick::AhoCorasick;
 use palisade_core::{Capability, Confidence, Finding, Severity};
 
 use super::signals::{self, call_text, contains_any, finding, first_match};
@@ -101,11 +104,20 @@ fn is_js(file: &FileFacts) -> bool {
 fn executable_urls(file: &FileFacts) -> Vec<(u32, String)> {
     let mut urls = Vec::new();
     let mut consider = |line: u32, text: &str| {
+        // Cheap gate: no URL without `://` (most strings and calls have none).
+        if memchr::memmem::find(text.as_bytes(), b"://").is_none() {
+            return;
+        }
+        let starts_with = |word: &str, prefix: &str| {
+            word.as_bytes()
+                .get(..prefix.len())
+                .is_some_and(|head| head.eq_ignore_ascii_case(prefix.as_bytes()))
+        };
         for word in text.split(|c: char| c.is_whitespace() || matches!(c, '"' | '\'' | '`' | '(' | ')' | ',')) {
-            let lower = word.to_ascii_lowercase();
-            if !(lower.starts_with("http://") || lower.starts_with("https://") || lower.starts_with("ftp://")) {
+            if !(starts_with(word, "http://") || starts_with(word, "https://") || starts_with(word, "ftp://")) {
                 continue;
             }
+            let lower = word.to_ascii_lowercase();
             let path = lower.split(['?', '#']).next().unwrap_or(&lower);
             if EXECUTABLE_EXTENSIONS.iter().any(|ext| path.ends_with(ext)) && urls.len() < 16 {
                 urls.push((line, word.to_string()));
@@ -357,7 +369,10 @@ fn check_js(
     let miner = file
         .strings
         .iter()
-        .find_map(|s| first_match(&s.value.to_ascii_lowercase(), MINER).map(|m| (s.line, m)))
+        .find_map(|s| {
+            static GATE: OnceLock<Option<AhoCorasick>> = OnceLock::new();
+            signals::first_match_ascii_lower(&GATE, &s.value, MINER).map(|m| (s.line, m))
+        })
         .or_else(|| {
             exec_calls
                 .iter()
@@ -382,7 +397,10 @@ fn check_js(
     let runtime_install = file
         .strings
         .iter()
-        .find_map(|s| first_match(&s.value.to_ascii_lowercase(), RUNTIME_INSTALLERS).map(|m| (s.line, m)))
+        .find_map(|s| {
+            static GATE: OnceLock<Option<AhoCorasick>> = OnceLock::new();
+            signals::first_match_ascii_lower(&GATE, &s.value, RUNTIME_INSTALLERS).map(|m| (s.line, m))
+        })
         .or_else(|| {
             exec_calls
                 .iter()

@@ -1,6 +1,9 @@
 //! `persistence`: code that plants itself where it will run again (workflows, shell start-up
 //! files, cron, systemd and launchd units, git hooks, Windows Run keys, self-hosted runners).
 
+use std::sync::OnceLock;
+
+use aho_corasick::AhoCorasick;
 use palisade_core::{Capability, Confidence, Finding, Severity};
 
 use super::signals::{self, call_text, contains_any, finding, near};
@@ -140,6 +143,30 @@ const RUNNER: &[&str] = &[
     "actions-runner-win",
 ];
 
+/// Whether an ASCII string contains a start-up location fragment, ignoring case.
+fn mentions_location(value: &str) -> bool {
+    static MATCHER: OnceLock<Option<AhoCorasick>> = OnceLock::new();
+    ascii_matches(
+        MATCHER.get_or_init(|| ascii_matcher(LOCATIONS.iter().flat_map(|(_, fragments, _)| fragments.iter()))),
+        value,
+    )
+}
+
+/// Whether an ASCII string names the self-hosted runner's scripts, ignoring case.
+fn mentions_runner(value: &str) -> bool {
+    static MATCHER: OnceLock<Option<AhoCorasick>> = OnceLock::new();
+    ascii_matches(MATCHER.get_or_init(|| ascii_matcher(RUNNER.iter())), value)
+}
+
+fn ascii_matcher<'a>(needles: impl Iterator<Item = &'a &'static str>) -> Option<AhoCorasick> {
+    AhoCorasick::builder().ascii_case_insensitive(true).build(needles).ok()
+}
+
+/// Built from constants, the automata do not fail to build; if one did, the gate stays open.
+fn ascii_matches(matcher: &Option<AhoCorasick>, value: &str) -> bool {
+    matcher.as_ref().is_none_or(|m| m.is_match(value))
+}
+
 /// What, written to a start-up location, makes the intent plain.
 const PAYLOAD: &[&str] = &[
     "curl ",
@@ -227,18 +254,34 @@ impl FileRule for Persistence {
         }
         // Cheap gate first: most files name no start-up location, runner or scheduler at all,
         // and minified bundles put thousands of strings "near" every call.
-        let strings_lower: Vec<String> = file.strings.iter().map(|s| s.value.to_lowercase()).collect();
-        let mentions = |needles: &[&str]| strings_lower.iter().any(|s| contains_any(s, needles));
+        // One automaton pass per string (ASCII case-insensitive; the fragments are lower-case
+        // ASCII); strings with other characters take the exact `to_lowercase` path.
+        let (mut location_string, mut runner_string) = (false, false);
+        for string in &file.strings {
+            let value = string.value.as_str();
+            if value.is_ascii() {
+                location_string |= mentions_location(value) || value.eq_ignore_ascii_case(".profile");
+                runner_string |= mentions_runner(value);
+            } else {
+                let lower = value.to_lowercase();
+                location_string |= LOCATIONS
+                    .iter()
+                    .any(|(_, fragments, _)| contains_any(&lower, fragments))
+                    || lower == ".profile";
+                runner_string |= contains_any(&lower, RUNNER);
+            }
+            if location_string && runner_string {
+                break;
+            }
+        }
         let acting: Vec<(&crate::facts::Call, String)> = file
             .calls
             .iter()
             .filter(|c| signals::is_exec_call(c) || signals::is_network_call(c) || signals::is_write_call(c))
             .map(|c| (c, call_text(c)))
             .collect();
-        let any_location = LOCATIONS.iter().any(|(_, fragments, _)| mentions(fragments))
-            || strings_lower.iter().any(|s| s == ".profile")
-            || acting.iter().any(|(_, text)| location_in(text).is_some());
-        let any_runner = mentions(RUNNER) || acting.iter().any(|(_, text)| contains_any(text, RUNNER));
+        let any_location = location_string || acting.iter().any(|(_, text)| location_in(text).is_some());
+        let any_runner = runner_string || acting.iter().any(|(_, text)| contains_any(text, RUNNER));
         if !any_location && !any_runner {
             return;
         }
@@ -340,6 +383,22 @@ impl FileRule for Persistence {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn gate_automata_match_lower_case_fragments_in_any_case() {
+        for fragment in LOCATIONS.iter().flat_map(|(_, fragments, _)| fragments.iter()) {
+            assert_eq!(fragment.to_lowercase(), *fragment, "{fragment} must be lower-case");
+            assert!(
+                mentions_location(&format!("x{}y", fragment.to_ascii_uppercase())),
+                "{fragment}"
+            );
+        }
+        for fragment in RUNNER {
+            assert_eq!(fragment.to_lowercase(), *fragment, "{fragment} must be lower-case");
+            assert!(mentions_runner(&fragment.to_ascii_uppercase()), "{fragment}");
+        }
+        assert!(!mentions_location("lodash.min.js") && !mentions_runner("lodash.min.js"));
+    }
+
     use super::*;
     use crate::facts;
 

@@ -210,6 +210,27 @@ pub(crate) fn first_match<'a>(text: &str, needles: &[&'a str]) -> Option<&'a str
     needles.iter().copied().find(|needle| text.contains(needle))
 }
 
+/// `first_match(&value.to_ascii_lowercase(), needles)` for lower-case ASCII `needles`, without
+/// lower-casing the values that contain none of them: `gate` (a static per needle list) holds
+/// one ASCII case-insensitive automaton over `needles`, built on first use.
+pub(crate) fn first_match_ascii_lower(
+    gate: &'static std::sync::OnceLock<Option<aho_corasick::AhoCorasick>>,
+    value: &str,
+    needles: &[&'static str],
+) -> Option<&'static str> {
+    let automaton = gate.get_or_init(|| {
+        aho_corasick::AhoCorasick::builder()
+            .ascii_case_insensitive(true)
+            .build(needles)
+            .ok()
+    });
+    // Built from constants, the automaton does not fail to build; if it did, no gate.
+    if automaton.as_ref().is_some_and(|a| !a.is_match(value)) {
+        return None;
+    }
+    first_match(&value.to_ascii_lowercase(), needles)
+}
+
 /// The file's string constants that contain any of `needles` (compared lower-case).
 pub(crate) fn strings_matching<'a>(file: &'a FileFacts, needles: &[&str]) -> Vec<&'a StrConst> {
     file.strings

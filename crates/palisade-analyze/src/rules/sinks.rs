@@ -500,15 +500,98 @@ const WALLET_EXTENSION_IDS: &[&str] = &[
     "dmkamcknogkgcdfhhbddcghachkejeap", // Keplr
 ];
 
+/// Every needle [`credential_kinds`] looks for (besides [`WALLET_EXTENSION_IDS`]), lower-case:
+/// one automaton pass over a string rules all of them out at once. A needle `credential_kinds`
+/// tests must be listed here (debug builds assert it).
+const CREDENTIAL_NEEDLES: &[&str] = &[
+    "~/.npmrc",
+    "/.npmrc",
+    "$home/.npmrc",
+    "cat .npmrc",
+    "~/.ssh",
+    "/.ssh/",
+    ".ssh/id_",
+    "id_rsa",
+    "id_ed25519",
+    ".aws/credentials",
+    "gh/hosts.yml",
+    ".git-credentials",
+    "gh auth token",
+    "gh auth status --show-token",
+    "chrome/user data",
+    "google/chrome",
+    "bravesoftware",
+    "microsoft/edge",
+    "mozilla/firefox",
+    "opera software",
+    "yandexbrowser",
+    "chromium/",
+    "login data",
+    "logins.json",
+    "key4.db",
+    "cookies.sqlite",
+    "local state",
+    "web data",
+    "exodus.wallet",
+    "roaming/exodus",
+    "application support/exodus",
+    ".config/exodus",
+    "electrum/wallets",
+    "atomic/local storage",
+    "ethereum/keystore",
+    "solana/id.json",
+    "wallet.dat",
+    "com.liberty.jaxx",
+    "guarda/local storage",
+    "trufflehog",
+    "gitleaks",
+    ".docker/config.json",
+    ".kube/config",
+    "gcloud/credentials.db",
+    "gcloud/application_default_credentials.json",
+    "gcloud/access_tokens.db",
+    "169.254.169.254",
+    "metadata.google.internal",
+    "169.254.170.2",
+    "fd00:ec2::254",
+    "/.ssh",
+];
+
+/// Whether `text` may contain a credential needle (ASCII case-insensitive). Built from
+/// constants, the automaton does not fail to build; if it did, everything may (no gate).
+fn credential_gate(text: &str) -> bool {
+    static GATE: std::sync::OnceLock<Option<aho_corasick::AhoCorasick>> = std::sync::OnceLock::new();
+    GATE.get_or_init(|| {
+        aho_corasick::AhoCorasick::builder()
+            .ascii_case_insensitive(true)
+            .build(CREDENTIAL_NEEDLES.iter().chain(WALLET_EXTENSION_IDS))
+            .ok()
+    })
+    .as_ref()
+    .is_none_or(|gate| gate.is_match(text))
+}
+
 /// The credential classes a string names. `~` is the home directory as folded by the extractor.
 pub fn credential_kinds(text: &str) -> Vec<CredentialKind> {
     let mut kinds = Vec::new();
     if text.len() > 4096 {
         return kinds;
     }
+    // Cheap gate: without a backslash, the lower-cased text contains a needle exactly when the
+    // text contains it ignoring ASCII case. Debug builds skip the gate so that `has` checks
+    // every needle against the list.
+    if !cfg!(debug_assertions) && !text.contains('\\') && !credential_gate(text) {
+        return kinds;
+    }
     let lower = text.to_ascii_lowercase();
     let lower = lower.replace('\\', "/");
-    let has = |needle: &str| lower.contains(needle);
+    let has = |needle: &str| {
+        debug_assert!(
+            CREDENTIAL_NEEDLES.contains(&needle) || WALLET_EXTENSION_IDS.contains(&needle),
+            "credential_kinds needle {needle:?} missing from CREDENTIAL_NEEDLES"
+        );
+        lower.contains(needle)
+    };
     if has("~/.npmrc") || has("/.npmrc") || has("$home/.npmrc") || has("cat .npmrc") {
         kinds.push(CredentialKind::Npmrc);
     }
@@ -636,6 +719,23 @@ pub fn call_evidence(file: &FileFacts, call: &Call) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn credential_gate_sees_every_needle_in_any_case() {
+        for needle in CREDENTIAL_NEEDLES.iter().chain(WALLET_EXTENSION_IDS) {
+            assert_eq!(needle.to_ascii_lowercase(), *needle, "{needle} must be lower-case");
+            assert!(
+                credential_gate(&format!("x{}y", needle.to_ascii_uppercase())),
+                "{needle}"
+            );
+        }
+        assert!(!credential_gate("react-dom.production.min.js"));
+        // Backslash paths bypass the gate (they are folded to `/` first).
+        assert_eq!(
+            credential_kinds("C:\\Users\\x\\.SSH\\id_rsa"),
+            vec![CredentialKind::Ssh]
+        );
+    }
 
     #[test]
     fn hosts_are_parsed_from_urls() {

@@ -7,6 +7,9 @@
 //! Separately, it flags secret keys handed to a local helper in a file that posts to a
 //! hard-coded URL (the @solana/web3.js 1.95.6 `addToQueue` backdoor).
 
+use std::sync::OnceLock;
+
+use aho_corasick::AhoCorasick;
 use palisade_core::{Capability, Confidence, Finding, Severity};
 
 use super::signals::{self, finding};
@@ -66,6 +69,20 @@ impl FileRule for WalletHijack {
         check_hooks(file, text, out);
         check_key_exfiltration(file, out);
     }
+}
+
+/// Whether none of `needles` occurs in `haystack`, in one automaton pass (most files name
+/// none; the few that do are then searched needle by needle, which keeps the lists' order).
+fn none_of(
+    matcher: &'static OnceLock<Option<AhoCorasick>>,
+    needles: impl Iterator<Item = &'static str>,
+    haystack: &str,
+) -> bool {
+    // Built from constants, the automaton does not fail to build; if it did, no gate.
+    matcher
+        .get_or_init(|| AhoCorasick::new(needles).ok())
+        .as_ref()
+        .is_some_and(|automaton| !automaton.is_match(haystack))
 }
 
 /// Which chain a hard-coded string is an address of, if any.
@@ -268,11 +285,19 @@ fn check_hooks(file: &FileFacts, text: &str, out: &mut Vec<Finding>) {
         return;
     }
     let lower = text.to_lowercase();
-    let transaction_methods: Vec<&str> = TRANSACTION_METHODS
-        .iter()
-        .copied()
-        .filter(|method| lower.contains(method))
-        .collect();
+    // One automaton pass each over `lower` and `squeezed` rules out most files at once.
+    let transaction_methods: Vec<&str> = {
+        static MATCHER: OnceLock<Option<AhoCorasick>> = OnceLock::new();
+        if none_of(&MATCHER, TRANSACTION_METHODS.iter().copied(), &lower) {
+            Vec::new()
+        } else {
+            TRANSACTION_METHODS
+                .iter()
+                .copied()
+                .filter(|method| lower.contains(method))
+                .collect()
+        }
+    };
     let hooks = collect_hooks(file, !transaction_methods.is_empty());
     let mut kinds: Vec<&'static str> = Vec::new();
     let mut addresses: Vec<&str> = Vec::new();
@@ -287,9 +312,14 @@ fn check_hooks(file: &FileFacts, text: &str, out: &mut Vec<Finding>) {
     // Solana-shaped strings are any long base58 word; only count them next to other chains.
     let strong_kinds = kinds.iter().filter(|kind| **kind != "solana").count();
     let kinds_count = if strong_kinds > 0 { kinds.len() } else { 0 };
-    let squeezed: String = lower.chars().filter(|c| !c.is_whitespace()).collect();
+    let mut squeezed = String::with_capacity(lower.len());
+    for piece in lower.split(char::is_whitespace) {
+        squeezed.push_str(piece);
+    }
     let mut pattern_kinds: Vec<&str> = Vec::new();
-    for (kind, fragment) in ADDRESS_PATTERNS {
+    static PATTERNS: OnceLock<Option<AhoCorasick>> = OnceLock::new();
+    let any_pattern = !none_of(&PATTERNS, ADDRESS_PATTERNS.iter().map(|(_, f)| *f), &squeezed);
+    for (kind, fragment) in ADDRESS_PATTERNS.iter().filter(|_| any_pattern) {
         if squeezed.contains(fragment) && !pattern_kinds.contains(kind) {
             pattern_kinds.push(kind);
         }
