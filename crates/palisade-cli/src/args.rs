@@ -7,8 +7,11 @@ use palisade_core::Severity;
 
 /// Palisade: npm supply-chain defence.
 ///
-/// Lists what a project depends on, and matches it against known-vulnerable and
-/// known-malicious package versions (OSV), offline.
+/// Knows what a project depends on (deps, sbom), matches it against known-vulnerable and
+/// known-malicious versions offline (audit), looks inside packages for backdoors statically
+/// and in a sandbox (scan, diff, sandbox), verifies signatures and provenance (verify), gates
+/// CI (check), keeps bad versions out through a registry firewall (serve) and finds where a
+/// compromised version was installed (hunt).
 ///
 /// Exit codes: 0 clean, 1 findings at or above --fail-on, 2 usage or input error
 /// (including a lockfile that was only partly understood), 3 internal error.
