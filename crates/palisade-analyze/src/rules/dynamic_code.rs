@@ -62,27 +62,11 @@ impl FileRule for DynamicCode {
     fn check(&self, file: &FileFacts, out: &mut Vec<Finding>) {
         let small_handwritten = !file.metrics.minified && (file.metrics.bytes.max(file.size as usize)) < SMALL_FILE;
         let downloads = small_handwritten && sinks::has_network(file);
-        let mut low = 0;
+        let mut budget = sinks::LowBudget::new(MAX_LOW_FINDINGS);
         for call in &file.calls {
-            let Some((severity, confidence, message)) = classify(call, downloads) else {
-                continue;
-            };
-            if severity == Severity::Low {
-                if low >= MAX_LOW_FINDINGS {
-                    continue;
-                }
-                low += 1;
+            if let Some(classified) = classify(call, downloads) {
+                budget.push_call_finding(out, &INFO, file, call, classified);
             }
-            let evidence = sinks::call_evidence(file, call);
-            out.push(sinks::finding(
-                &INFO,
-                file,
-                call.line,
-                severity,
-                confidence,
-                message,
-                Some(&evidence),
-            ));
         }
     }
 }

@@ -69,7 +69,7 @@ impl FileRule for ShellExec {
             let callee = sinks::normalize(&c.callee);
             callee.starts_with("net.") || callee.starts_with("tls.")
         });
-        let mut low = 0;
+        let mut budget = sinks::LowBudget::new(MAX_LOW_FINDINGS);
         for call in file.calls.iter().filter(|c| sinks::is_exec(&c.callee)) {
             let reverse_shell = sockets && command_text(call).is_some_and(|t| is_bare_shell(&t));
             let classified = if reverse_shell {
@@ -81,25 +81,9 @@ impl FileRule for ShellExec {
             } else {
                 classify(call, unref)
             };
-            let Some((severity, confidence, message)) = classified else {
-                continue;
-            };
-            if severity == Severity::Low {
-                if low >= MAX_LOW_FINDINGS {
-                    continue;
-                }
-                low += 1;
+            if let Some(classified) = classified {
+                budget.push_call_finding(out, &INFO, file, call, classified);
             }
-            let evidence = sinks::call_evidence(file, call);
-            out.push(sinks::finding(
-                &INFO,
-                file,
-                call.line,
-                severity,
-                confidence,
-                message,
-                Some(&evidence),
-            ));
         }
     }
 }

@@ -716,6 +716,45 @@ pub fn call_evidence(file: &FileFacts, call: &Call) -> String {
     }
 }
 
+/// Per-file budget for low-severity findings of one rule: a file with hundreds of harmless
+/// `require(name)` or `execSync('git …')` calls gets a few findings, not hundreds.
+pub struct LowBudget {
+    left: usize,
+}
+
+impl LowBudget {
+    pub fn new(max: usize) -> Self {
+        LowBudget { left: max }
+    }
+
+    /// Pushes the finding for `call` unless it is low and the budget is spent.
+    pub fn push_call_finding(
+        &mut self,
+        out: &mut Vec<Finding>,
+        info: &RuleInfo,
+        file: &FileFacts,
+        call: &Call,
+        (severity, confidence, message): (Severity, Confidence, String),
+    ) {
+        if severity == Severity::Low {
+            if self.left == 0 {
+                return;
+            }
+            self.left -= 1;
+        }
+        let evidence = call_evidence(file, call);
+        out.push(finding(
+            info,
+            file,
+            call.line,
+            severity,
+            confidence,
+            message,
+            Some(&evidence),
+        ));
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
