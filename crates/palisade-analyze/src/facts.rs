@@ -98,6 +98,9 @@ pub struct Call {
     pub column: u32,
     /// The source text of the call, single line, bounded.
     pub excerpt: String,
+    /// What kind of sink the call is (`rules::flag` bits), decided once when it is recorded.
+    #[serde(skip)]
+    pub(crate) flags: u8,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -174,6 +177,17 @@ pub struct FileFacts {
     /// Module specifiers imported/required with a known (folded) value.
     pub imports: Vec<String>,
     pub metrics: Metrics,
+    /// Views the rules share, computed on first use (see [`FileFacts::lower_text`]).
+    #[serde(skip)]
+    pub(crate) derived: Derived,
+}
+
+/// Views of one file that several rules need, computed once on first use: without them
+/// each rule lower-cased the whole text and classified every call again.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Derived {
+    lower: std::sync::OnceLock<String>,
+    lower_strings: std::sync::OnceLock<Vec<(u32, String)>>,
 }
 
 impl FileFacts {
@@ -182,6 +196,27 @@ impl FileFacts {
         let text = self.text.as_deref()?;
         let line = text.lines().nth(line.checked_sub(1)? as usize)?;
         Some(palisade_core::bounded_excerpt(line, 200))
+    }
+
+    /// The text with ASCII letters lower-cased (byte offsets unchanged), "" for binary
+    /// files; computed once and shared by the rules.
+    pub fn lower_text(&self) -> &str {
+        self.derived
+            .lower
+            .get_or_init(|| self.text.as_deref().map(str::to_ascii_lowercase).unwrap_or_default())
+    }
+
+    /// The string constants lower-cased, each followed by its base64-decoded text when it
+    /// decodes to a printable word (`signals::strings_with_decoded`), computed once.
+    pub(crate) fn lower_strings(&self) -> &[(u32, String)] {
+        self.derived
+            .lower_strings
+            .get_or_init(|| crate::rules::lower_strings_with_decoded(&self.strings))
+    }
+
+    /// The calls whose classification has any bit of `mask` (`rules::flag`).
+    pub(crate) fn calls_flagged(&self, mask: u8) -> impl Iterator<Item = &Call> + '_ {
+        self.calls.iter().filter(move |call| call.flags & mask != 0)
     }
 
     /// Calls whose canonical callee is one of `names`.
@@ -243,6 +278,7 @@ pub fn extract(path: &str, data: &[u8], mode: u32) -> FileFacts {
             bytes: data.len(),
             ..Metrics::default()
         },
+        derived: Derived::default(),
     };
     let Some(text) = text else { return facts };
     let scan = text::scan(&text);
@@ -381,7 +417,7 @@ type Outcome = (Option<walk::AstFacts>, bool, Option<String>);
 /// Arenas up to this size are kept for the next file (reset, not freed); larger ones, left
 /// by a rare huge file (the arena is 8-11 times the source: 67 MB for typescript.js), are freed so
 /// that idle threads (one parse thread per rayon worker) do not hold them.
-const ARENA_RETAIN_BYTES: usize = 64 << 20;
+const ARENA_RETAIN_BYTES: usize = 128 << 20;
 
 /// Parses `text` with each source type in turn until one parses cleanly, walking the
 /// first clean parse (or, failing that, the first that did not panic). `arena` is reset
@@ -437,8 +473,14 @@ fn parse_and_walk_caught(
         parse_and_walk(&mut allocator, text, scan, types)
     }))
     .ok()?;
-    if allocator.capacity() <= ARENA_RETAIN_BYTES {
+    let needed = allocator.capacity();
+    if needed <= ARENA_RETAIN_BYTES {
         allocator.reset();
+        // `reset` keeps only the last chunk; a file that needed several would fault in fresh
+        // chunks on every parse. One chunk as large as everything this file used instead.
+        if allocator.capacity() < needed {
+            allocator = oxc_allocator::Allocator::with_capacity(needed);
+        }
         *arena = Some(allocator);
     }
     Some(outcome)

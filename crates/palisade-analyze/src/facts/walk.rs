@@ -1097,14 +1097,17 @@ impl<'a, 's> Walker<'a, 's> {
         }
         let (line, column) = self.scan.position(span.start);
         let excerpt = self.excerpt(span);
-        self.out.calls.push(super::Call {
+        let mut call = super::Call {
             callee,
             args,
             is_new,
             line,
             column,
             excerpt,
-        });
+            flags: 0,
+        };
+        call.flags = crate::rules::call_flags(&call);
+        self.out.calls.push(call);
     }
 
     fn add_import(&mut self, specifier: &str) {

@@ -4,7 +4,8 @@
 
 use palisade_core::{Capability, Confidence, Finding, Severity};
 
-use super::signals::{self, call_text, contains_any, finding, first_match};
+use super::flag;
+use super::signals::{self, call_text, contains_any, finding, Needles};
 use super::{FileRule, RuleInfo};
 use crate::facts::{Call, FileFacts, Value};
 
@@ -271,11 +272,12 @@ impl FileRule for Destructive {
             check_manifest(file, text, out);
             return;
         }
-        let lower = text.to_lowercase();
+        static GEO: Needles = Needles::new(GEO_APIS);
+        static COUNTRY: Needles = Needles::new(COUNTRIES);
         let strings = signals::strings_with_decoded(file);
         let geo_api = strings
             .iter()
-            .find_map(|(line, s)| first_match(s, GEO_APIS).map(|api| (*line, api)));
+            .find_map(|(line, s)| GEO.first_in(s).map(|api| (*line, api)));
         // The country comparison sits next to the lookup (a bundle that contains a geolocation
         // client and, 100,000 lines away, a list of countries is not geofenced).
         let country = geo_api.and_then(|(geo_line, _)| {
@@ -283,14 +285,14 @@ impl FileRule for Destructive {
                 .iter()
                 .filter(|(line, _)| signals::near(file, *line, geo_line, 40))
                 .find_map(|(_, s)| {
-                    first_match(s, COUNTRIES)
+                    COUNTRY
+                        .first_in(s)
                         .or_else(|| COUNTRY_CODES.iter().find(|code| s.eq_ignore_ascii_case(code)).copied())
                 })
         });
         let geofenced = geo_api.is_some() && country.is_some();
-        let token_gate = contains_any(
-            &lower,
-            &[
+        let token_gate = || {
+            static TOKEN_GATE: Needles = Needles::new(&[
                 "whoami",
                 "api.github.com/user",
                 "status === 401",
@@ -301,11 +303,12 @@ impl FileRule for Destructive {
                 "token_valid",
                 "isvalidtoken",
                 "revoked",
-            ],
-        );
+            ]);
+            TOKEN_GATE.any_in(file.lower_text())
+        };
 
         let mut destroys: Option<(u32, String, String)> = None;
-        for call in &file.calls {
+        for call in file.calls_flagged(flag::DELETE | flag::EXEC) {
             if signals::is_delete_call(call) && is_recursive(call) {
                 if let Some(what) = sweeping_target(&first_argument(call)) {
                     destroys = Some((call.line, format!("recursively deletes {what}"), call.excerpt.clone()));
@@ -320,14 +323,14 @@ impl FileRule for Destructive {
             }
         }
         if destroys.is_none() {
-            destroys = overwrite_walk(file, &lower, &strings);
+            destroys = overwrite_walk(file, strings);
         }
 
         match (destroys, geofenced) {
             (Some((line, what, excerpt)), _) => {
                 let context = if geofenced {
                     " after checking the machine's country through an IP geolocation API (node-ipc protestware)"
-                } else if token_gate {
+                } else if token_gate() {
                     " next to a credential check: a dead-man's switch that destroys data when a token stops working"
                 } else {
                     ""
@@ -379,7 +382,7 @@ impl FileRule for Destructive {
                 ));
             }
             (None, false) => {
-                if let Some(finding) = desktop_drop(file, &strings) {
+                if let Some(finding) = desktop_drop(file, strings) {
                     out.push(finding);
                 }
             }
@@ -390,16 +393,15 @@ impl FileRule for Destructive {
 /// Files written into the user's Desktop or OneDrive folders, which no library needs to touch
 /// (peacenotwar dropped WITH-LOVE-FROM-AMERICA.txt there on import).
 fn desktop_drop(file: &FileFacts, strings: &[(u32, String)]) -> Option<Finding> {
-    let folder = strings.iter().find(|(_, s)| {
-        contains_any(s, &["/desktop/", "\\desktop\\", "/onedrive/", "\\onedrive\\"])
-            || s == "desktop"
-            || s == "onedrive"
-    })?;
+    static FOLDERS: Needles = Needles::new(&["/desktop/", "\\desktop\\", "/onedrive/", "\\onedrive\\"]);
+    let folder = strings
+        .iter()
+        .find(|(_, s)| s == "desktop" || s == "onedrive" || FOLDERS.any_in(s))?;
     let home = file
         .text
         .as_deref()
         .is_some_and(|t| contains_any(t, &["homedir", "USERPROFILE", "HOME", "~/"]));
-    let write = file.calls.iter().find(|c| {
+    let write = file.calls_flagged(flag::WRITE).find(|c| {
         signals::is_write_call(c)
             && matches!(
                 signals::method(&c.callee),
@@ -462,7 +464,7 @@ fn is_file_write(call: &Call) -> bool {
 }
 
 /// A directory walk that writes a constant into the files it finds, from a sweeping start.
-fn overwrite_walk(file: &FileFacts, lower: &str, strings: &[(u32, String)]) -> Option<(u32, String, String)> {
+fn overwrite_walk(file: &FileFacts, strings: &[(u32, String)]) -> Option<(u32, String, String)> {
     let walks = file
         .calls
         .iter()
@@ -474,7 +476,7 @@ fn overwrite_walk(file: &FileFacts, lower: &str, strings: &[(u32, String)]) -> O
         .calls
         .iter()
         .any(|c| matches!(signals::method(&c.callee), "lstatSync" | "statSync" | "lstat" | "stat"))
-        || lower.contains("isdirectory");
+        || memchr::memmem::find(file.lower_text().as_bytes(), b"isdirectory").is_some();
     let sweeping_start = strings
         .iter()
         .any(|(_, s)| matches!(s.as_str(), "/" | "./" | "../" | "../../" | "~" | "c:\\"));

@@ -75,7 +75,7 @@ impl FileRule for EncodedPayload {
                 .find_map(|a| a.as_str())
                 .map(preview)
                 .unwrap_or_default();
-            if sinks::is_eval(call) || sinks::is_exec(callee) || matches!(callee, "require" | "import") {
+            if sinks::is_eval(call) || sinks::is_exec_call(call) || matches!(callee, "require" | "import") {
                 push(
                     out,
                     call.line,
@@ -106,7 +106,7 @@ impl FileRule for EncodedPayload {
                     ),
                     Some(&evidence),
                 );
-            } else if sinks::is_network(callee) {
+            } else if sinks::is_network_call(call) {
                 push(
                     out,
                     call.line,
@@ -431,7 +431,7 @@ fn check_decoder_helpers(file: &FileFacts, out: &mut Vec<Finding>) {
             |v: &Value| matches!(v, Value::CallResult { callee } if callee.trim_start_matches('?') == helper.name);
         let executes = file.calls.iter().find(|c| {
             let callee = sinks::normalize(&c.callee);
-            (matches!(callee, "require" | "import") || sinks::is_eval(c) || sinks::is_exec(callee))
+            (matches!(callee, "require" | "import") || sinks::is_eval(c) || sinks::is_exec_call(c))
                 && c.args.first().is_some_and(callee_is_helper)
         });
         let sensitive: Vec<&str> = helper

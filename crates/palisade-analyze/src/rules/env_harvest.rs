@@ -80,7 +80,7 @@ impl FileRule for EnvHarvest {
             .iter()
             .find(|c| SERIALIZERS.contains(&sinks::normalize(&c.callee)) && c.args.first().is_some_and(is_env));
         let sent_directly = file.calls.iter().find(|c| {
-            sinks::is_network(&c.callee)
+            sinks::is_network_call(c)
                 && c.args.iter().any(|a| {
                     is_env(a) || matches!(a, Value::Object { entries } if entries.iter().any(|(_, v)| is_env(v)))
                 })
@@ -208,7 +208,7 @@ pub fn exfil_target(file: &FileFacts) -> Option<String> {
     for call in file
         .calls
         .iter()
-        .filter(|c| sinks::is_network(&c.callee) || sinks::is_exec(&c.callee))
+        .filter(|c| sinks::is_network_call(c) || sinks::is_exec_call(c))
     {
         let text = call
             .args

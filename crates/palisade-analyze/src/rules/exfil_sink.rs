@@ -131,7 +131,7 @@ impl FileRule for ExfilSink {
         for call in file
             .calls
             .iter()
-            .filter(|c| sinks::is_network(&c.callee) || sinks::is_exec(&c.callee) || is_url_constructor(c))
+            .filter(|c| sinks::is_network_call(c) || sinks::is_exec_call(c) || is_url_constructor(c))
         {
             for host in sinks::call_hosts(call) {
                 // Object-form options count too: `{ hostname: 'discord.com', path: '/api/webhooks/…' }`.

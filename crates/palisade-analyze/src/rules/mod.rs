@@ -137,6 +137,45 @@ fn package_rules() -> Vec<&'static dyn PackageRule> {
     ]
 }
 
+/// Bits of [`call_flags`]: what kind of sink a call is, decided once per call.
+pub(crate) mod flag {
+    /// `signals::is_exec_call`.
+    pub const EXEC: u8 = 1;
+    /// `signals::is_network_call`.
+    pub const NETWORK: u8 = 1 << 1;
+    /// `signals::is_write_call`.
+    pub const WRITE: u8 = 1 << 2;
+    /// `signals::is_delete_call`.
+    pub const DELETE: u8 = 1 << 3;
+    /// `sinks::is_exec` on the callee.
+    pub const SINK_EXEC: u8 = 1 << 4;
+    /// `sinks::is_network` on the callee.
+    pub const SINK_NETWORK: u8 = 1 << 5;
+    /// `sinks::is_eval`.
+    pub const EVAL: u8 = 1 << 6;
+}
+
+pub(crate) use signals::lower_strings_with_decoded;
+
+/// Classifies one call (stored in `Call::flags` when the extractor records it).
+pub(crate) fn call_flags(call: &facts::Call) -> u8 {
+    let mut flags = 0;
+    for (yes, bit) in [
+        (signals::classify_exec(call), flag::EXEC),
+        (signals::classify_network(call), flag::NETWORK),
+        (signals::classify_write(call), flag::WRITE),
+        (signals::classify_delete(call), flag::DELETE),
+        (sinks::is_exec(&call.callee), flag::SINK_EXEC),
+        (sinks::is_network(&call.callee), flag::SINK_NETWORK),
+        (sinks::classify_eval(call), flag::EVAL),
+    ] {
+        if yes {
+            flags |= bit;
+        }
+    }
+    flags
+}
+
 /// Runs every rule.
 pub fn run_all(package: &PackageFacts<'_>, out: &mut Vec<Finding>) {
     let file_rules = file_rules();

@@ -70,7 +70,7 @@ impl FileRule for ShellExec {
             callee.starts_with("net.") || callee.starts_with("tls.")
         });
         let mut budget = sinks::LowBudget::new(MAX_LOW_FINDINGS);
-        for call in file.calls.iter().filter(|c| sinks::is_exec(&c.callee)) {
+        for call in file.calls.iter().filter(|c| sinks::is_exec_call(c)) {
             let reverse_shell = sockets && command_text(call).is_some_and(|t| is_bare_shell(&t));
             let classified = if reverse_shell {
                 Some((

@@ -8,7 +8,7 @@
 use palisade_core::{Confidence, Finding, Severity};
 
 use crate::facts::{Call, FileFacts, StrConst, Value};
-use crate::rules::RuleInfo;
+use crate::rules::{flag, RuleInfo};
 
 /// The last segment of a canonical callee: `fs.promises.writeFile` → `writeFile`.
 pub(crate) fn method(callee: &str) -> &str {
@@ -57,7 +57,7 @@ const WRITE_METHODS: &[&str] = &[
 
 /// A call that writes (or copies, moves, links) a file: `fs.writeFileSync`, `fs.promises.appendFile`,
 /// `fs-extra.outputFile`, `Bun.write`, and the same methods on an unknown receiver.
-pub(crate) fn is_write_call(call: &Call) -> bool {
+pub(crate) fn classify_write(call: &Call) -> bool {
     let callee = normalize(&call.callee);
     if matches!(callee, "Bun.write" | "Deno.writeTextFile" | "Deno.writeFile") {
         return true;
@@ -80,7 +80,7 @@ const DELETE_METHODS: &[&str] = &[
 ];
 
 /// A call that deletes files: `fs.rmSync`, `fs.promises.rm`, `fs-extra.remove`, `rimraf`, `del`.
-pub(crate) fn is_delete_call(call: &Call) -> bool {
+pub(crate) fn classify_delete(call: &Call) -> bool {
     let callee = normalize(&call.callee);
     let root = callee.split('.').next().unwrap_or(callee);
     match root {
@@ -93,7 +93,7 @@ pub(crate) fn is_delete_call(call: &Call) -> bool {
 }
 
 /// A call that starts a process: `child_process.*`, `execa`, `cross-spawn`, `shelljs.exec`, `Bun.spawn`.
-pub(crate) fn is_exec_call(call: &Call) -> bool {
+pub(crate) fn classify_exec(call: &Call) -> bool {
     let callee = normalize(&call.callee);
     let root = callee.split('.').next().unwrap_or(callee);
     match root {
@@ -112,7 +112,7 @@ pub(crate) fn is_exec_call(call: &Call) -> bool {
 }
 
 /// A call that sends or fetches over the network.
-pub(crate) fn is_network_call(call: &Call) -> bool {
+pub(crate) fn classify_network(call: &Call) -> bool {
     let callee = normalize(&call.callee);
     let root = callee.split('.').next().unwrap_or(callee);
     match root {
@@ -123,6 +123,26 @@ pub(crate) fn is_network_call(call: &Call) -> bool {
         "XMLHttpRequest" => true,
         _ => matches!(method(callee), "open" | "send") && callee.contains("XMLHttpRequest"),
     }
+}
+
+/// [`classify_write`], as decided when the call was recorded.
+pub(crate) fn is_write_call(call: &Call) -> bool {
+    call.flags & flag::WRITE != 0
+}
+
+/// [`classify_delete`], as decided when the call was recorded.
+pub(crate) fn is_delete_call(call: &Call) -> bool {
+    call.flags & flag::DELETE != 0
+}
+
+/// [`classify_exec`], as decided when the call was recorded.
+pub(crate) fn is_exec_call(call: &Call) -> bool {
+    call.flags & flag::EXEC != 0
+}
+
+/// [`classify_network`], as decided when the call was recorded.
+pub(crate) fn is_network_call(call: &Call) -> bool {
+    call.flags & flag::NETWORK != 0
 }
 
 /// Every known string inside a value (recursively through arrays and objects), and the names
@@ -198,6 +218,27 @@ pub(crate) fn first_arg_source(excerpt: &str) -> &str {
         }
     }
     rest
+}
+
+/// Whether `needle` (no whitespace in it) occurs in `haystack` with any whitespace between
+/// its characters: `a[i - 1][j - 1]` contains `[i-1][j-1]`. Candidates start at each
+/// occurrence of the needle's first byte (found with `memchr`), so plain text costs little.
+pub(crate) fn contains_ignoring_whitespace(haystack: &str, needle: &str) -> bool {
+    let (hay, needle) = (haystack.as_bytes(), needle.as_bytes());
+    let Some(&first) = needle.first() else { return true };
+    memchr::memchr_iter(first, hay).any(|start| {
+        let mut at = start + 1;
+        for &expected in &needle[1..] {
+            while at < hay.len() && hay[at].is_ascii_whitespace() {
+                at += 1;
+            }
+            if hay.get(at) != Some(&expected) {
+                return false;
+            }
+            at += 1;
+        }
+        true
+    })
 }
 
 /// Whether `text` contains any of `needles` (needles are lower-case).
@@ -278,16 +319,77 @@ pub(crate) fn decode_base64_word(value: &str) -> Option<String> {
 }
 
 /// The file's string constants, lower-cased, each followed by its base64-decoded text when it
-/// decodes to printable text.
-pub(crate) fn strings_with_decoded(file: &FileFacts) -> Vec<(u32, String)> {
-    let mut out = Vec::with_capacity(file.strings.len());
-    for string in &file.strings {
+/// decodes to printable text. Computed once per file ([`FileFacts::lower_strings`]).
+pub(crate) fn strings_with_decoded(file: &FileFacts) -> &[(u32, String)] {
+    file.lower_strings()
+}
+
+/// The computation behind [`strings_with_decoded`].
+pub(crate) fn lower_strings_with_decoded(strings: &[StrConst]) -> Vec<(u32, String)> {
+    let mut out = Vec::with_capacity(strings.len());
+    for string in strings {
         out.push((string.line, string.value.to_lowercase()));
         if let Some(decoded) = decode_base64_word(&string.value) {
             out.push((string.line, decoded.to_lowercase()));
         }
     }
     out
+}
+
+/// A constant list of lower-case ASCII needles with one automaton over all of them (ASCII
+/// case-insensitive), built on first use: one pass per haystack instead of one `contains`
+/// per needle. Declare as a `static` next to the list.
+pub(crate) struct Needles {
+    list: &'static [&'static str],
+    automaton: std::sync::OnceLock<Option<aho_corasick::AhoCorasick>>,
+}
+
+impl Needles {
+    pub(crate) const fn new(list: &'static [&'static str]) -> Needles {
+        Needles {
+            list,
+            automaton: std::sync::OnceLock::new(),
+        }
+    }
+
+    fn automaton(&self) -> Option<&aho_corasick::AhoCorasick> {
+        self.automaton
+            .get_or_init(|| {
+                aho_corasick::AhoCorasick::builder()
+                    .ascii_case_insensitive(true)
+                    .build(self.list)
+                    .ok()
+            })
+            .as_ref()
+    }
+
+    /// Whether any needle occurs in `haystack` (ignoring ASCII case).
+    pub(crate) fn any_in(&self, haystack: &str) -> bool {
+        match self.automaton() {
+            Some(automaton) => automaton.is_match(haystack),
+            // Built from constants, the automaton does not fail to build; if it did, search.
+            None => first_match(&haystack.to_ascii_lowercase(), self.list).is_some(),
+        }
+    }
+
+    /// The first needle, in list order, that occurs in `haystack` (ignoring ASCII case):
+    /// what `first_match(&haystack.to_ascii_lowercase(), list)` gives.
+    pub(crate) fn first_in(&self, haystack: &str) -> Option<&'static str> {
+        let Some(automaton) = self.automaton() else {
+            return first_match(&haystack.to_ascii_lowercase(), self.list);
+        };
+        // Cheap rejection first: almost every haystack has none.
+        let first = automaton.find(haystack)?;
+        let mut best = first.pattern().as_usize();
+        if best > 0 {
+            // Another needle earlier in the list may occur too (overlapping or later).
+            let lower = haystack.to_ascii_lowercase();
+            if let Some(index) = self.list[..best].iter().position(|needle| lower.contains(needle)) {
+                best = index;
+            }
+        }
+        self.list.get(best).copied()
+    }
 }
 
 /// A finding of `info`'s rule at a line of `file`, with `evidence` (or the line's text) as evidence.
@@ -358,14 +460,17 @@ mod tests {
     use super::*;
 
     fn call(callee: &str) -> Call {
-        Call {
+        let mut call = Call {
             callee: callee.into(),
             args: Vec::new(),
             is_new: false,
             line: 1,
             column: 1,
             excerpt: String::new(),
-        }
+            flags: 0,
+        };
+        call.flags = crate::rules::call_flags(&call);
+        call
     }
 
     #[test]

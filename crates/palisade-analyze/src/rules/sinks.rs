@@ -46,8 +46,23 @@ pub fn is_exec(callee: &str) -> bool {
     )
 }
 
-/// Code execution from strings.
+/// [`is_exec`] on a call's callee, as decided when the call was recorded.
+pub fn is_exec_call(call: &Call) -> bool {
+    call.flags & crate::rules::flag::SINK_EXEC != 0
+}
+
+/// [`is_network`] on a call's callee, as decided when the call was recorded.
+pub fn is_network_call(call: &Call) -> bool {
+    call.flags & crate::rules::flag::SINK_NETWORK != 0
+}
+
+/// [`classify_eval`], as decided when the call was recorded.
 pub fn is_eval(call: &Call) -> bool {
+    call.flags & crate::rules::flag::EVAL != 0
+}
+
+/// Code execution from strings.
+pub fn classify_eval(call: &Call) -> bool {
     let callee = normalize(&call.callee);
     matches!(
         callee,
@@ -96,12 +111,12 @@ pub fn is_network(callee: &str) -> bool {
 
 /// Does this file talk to the network (or run curl/wget/Invoke-WebRequest)?
 pub fn has_network(file: &FileFacts) -> bool {
-    file.calls.iter().any(|c| is_network(&c.callee))
+    file.calls.iter().any(is_network_call)
         || file.imports.iter().any(|module| is_network(module))
         || file
             .calls
             .iter()
-            .any(|c| is_exec(&c.callee) && command_text(c).is_some_and(|t| is_download_command(&t)))
+            .any(|c| is_exec_call(c) && command_text(c).is_some_and(|t| is_download_command(&t)))
 }
 
 /// The known text of a value: strings, and arrays of strings joined with spaces (spawn argv).

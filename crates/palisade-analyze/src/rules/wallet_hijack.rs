@@ -65,8 +65,10 @@ impl FileRule for WalletHijack {
     }
 
     fn check(&self, file: &FileFacts, out: &mut Vec<Finding>) {
-        let Some(text) = file.text.as_deref() else { return };
-        check_hooks(file, text, out);
+        if file.text.is_none() {
+            return;
+        }
+        check_hooks(file, out);
         check_key_exfiltration(file, out);
     }
 }
@@ -268,7 +270,7 @@ fn provider_value(value: &Value) -> bool {
     }
 }
 
-fn check_hooks(file: &FileFacts, text: &str, out: &mut Vec<Finding>) {
+fn check_hooks(file: &FileFacts, out: &mut Vec<Finding>) {
     // Cheap gate: no assignment to a hookable name, no defineProperty/Proxy, no address.
     let candidate = file
         .assignments
@@ -284,21 +286,7 @@ fn check_hooks(file: &FileFacts, text: &str, out: &mut Vec<Finding>) {
     if !candidate {
         return;
     }
-    let lower = text.to_lowercase();
-    // One automaton pass each over `lower` and `squeezed` rules out most files at once.
-    let transaction_methods: Vec<&str> = {
-        static MATCHER: OnceLock<Option<AhoCorasick>> = OnceLock::new();
-        if none_of(&MATCHER, TRANSACTION_METHODS.iter().copied(), &lower) {
-            Vec::new()
-        } else {
-            TRANSACTION_METHODS
-                .iter()
-                .copied()
-                .filter(|method| lower.contains(method))
-                .collect()
-        }
-    };
-    let hooks = collect_hooks(file, !transaction_methods.is_empty());
+    let lower = file.lower_text();
     let mut kinds: Vec<&'static str> = Vec::new();
     let mut addresses: Vec<&str> = Vec::new();
     for string in &file.strings {
@@ -312,22 +300,40 @@ fn check_hooks(file: &FileFacts, text: &str, out: &mut Vec<Finding>) {
     // Solana-shaped strings are any long base58 word; only count them next to other chains.
     let strong_kinds = kinds.iter().filter(|kind| **kind != "solana").count();
     let kinds_count = if strong_kinds > 0 { kinds.len() } else { 0 };
-    let mut squeezed = String::with_capacity(lower.len());
-    for piece in lower.split(char::is_whitespace) {
-        squeezed.push_str(piece);
+    // Every finding below needs a hook, or a similarity search plus address patterns: files
+    // with neither (most large bundles that pass the gate) stop before the text searches.
+    let possible_hooks = collect_hooks(file, true);
+    let similarity = memchr::memmem::find(lower.as_bytes(), b"levenshtein").is_some()
+        || memchr::memmem::find(lower.as_bytes(), b"editdistance").is_some()
+        || signals::contains_ignoring_whitespace(lower, "[i-1][j-1]")
+        || signals::contains_ignoring_whitespace(lower, "[j-1][i-1]");
+    if possible_hooks.network.is_empty() && possible_hooks.provider.is_empty() && !similarity {
+        return;
     }
+    // One automaton pass rules out most files at once.
+    let transaction_methods: Vec<&str> = {
+        static MATCHER: OnceLock<Option<AhoCorasick>> = OnceLock::new();
+        if possible_hooks.provider.is_empty() || none_of(&MATCHER, TRANSACTION_METHODS.iter().copied(), lower) {
+            Vec::new()
+        } else {
+            TRANSACTION_METHODS
+                .iter()
+                .copied()
+                .filter(|method| lower.contains(method))
+                .collect()
+        }
+    };
+    let hooks = collect_hooks(file, !transaction_methods.is_empty());
+    // Address-matching regular expressions, as written in the source (regex literals keep
+    // their characters together; whitespace inside one would change what it matches).
     let mut pattern_kinds: Vec<&str> = Vec::new();
     static PATTERNS: OnceLock<Option<AhoCorasick>> = OnceLock::new();
-    let any_pattern = !none_of(&PATTERNS, ADDRESS_PATTERNS.iter().map(|(_, f)| *f), &squeezed);
+    let any_pattern = !none_of(&PATTERNS, ADDRESS_PATTERNS.iter().map(|(_, f)| *f), lower);
     for (kind, fragment) in ADDRESS_PATTERNS.iter().filter(|_| any_pattern) {
-        if squeezed.contains(fragment) && !pattern_kinds.contains(kind) {
+        if lower.contains(fragment) && !pattern_kinds.contains(kind) {
             pattern_kinds.push(kind);
         }
     }
-    let similarity = squeezed.contains("[i-1][j-1]")
-        || squeezed.contains("[j-1][i-1]")
-        || lower.contains("levenshtein")
-        || lower.contains("editdistance");
     let rewrites_addresses = kinds_count >= 2 || (pattern_kinds.len() >= 2 && (similarity || kinds_count >= 1));
     let address_summary = || {
         let mut parts = Vec::new();
@@ -447,6 +453,30 @@ fn is_key_handling_callee(name: &str) -> bool {
     PREFIXES.iter().any(|prefix| lower.starts_with(prefix)) || PARTS.iter().any(|part| lower.contains(part))
 }
 
+/// Whether a call's source or arguments could name a secret at all: every name
+/// [`is_secret_name`] accepts contains `key`, `mnemonic` or `phrase` (any case). One automaton
+/// pass per call instead of walking every call's argument list.
+fn may_name_secret(call: &Call) -> bool {
+    static GATE: OnceLock<Option<AhoCorasick>> = OnceLock::new();
+    let Some(gate) = GATE
+        .get_or_init(|| {
+            AhoCorasick::builder()
+                .ascii_case_insensitive(true)
+                .build(["key", "mnemonic", "phrase"])
+                .ok()
+        })
+        .as_ref()
+    else {
+        return true;
+    };
+    gate.is_match(&call.excerpt)
+        || call.args.iter().any(|arg| match arg {
+            Value::Ident { name } => gate.is_match(name),
+            Value::Member { path } => gate.is_match(path),
+            _ => false,
+        })
+}
+
 fn secret_argument(call: &Call) -> Option<String> {
     let from_values = call.args.iter().find_map(|arg| match arg {
         Value::Ident { name } if is_secret_name(name) => Some(name.clone()),
@@ -554,6 +584,9 @@ fn report_secret_in_request(file: &FileFacts, out: &mut Vec<Finding>) {
 fn check_key_exfiltration(file: &FileFacts, out: &mut Vec<Finding>) {
     let mut sites: Vec<(&str, &Call, String)> = Vec::new();
     for call in &file.calls {
+        if !may_name_secret(call) {
+            continue;
+        }
         let callee = call.callee.as_str();
         let root = callee.split('.').next().unwrap_or(callee);
         // Calls into imported modules (bs58.encode, nacl.sign) are library code, not a local sink.
