@@ -3,6 +3,10 @@
 //! (e.g. under `perf stat -e task-clock` or `valgrind --tool=callgrind`). Prints one line
 //! per file with the fact counts; `--json` prints the facts instead (to diff before/after).
 
+// The same allocator as the `palisade` binary, so the figures are what users get.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> std::process::ExitCode {
     let mut runs = 1usize;
     let mut json = false;

@@ -4,7 +4,7 @@
 
 use palisade_core::{Capability, Confidence, Finding, Severity};
 
-use super::signals::{self, call_text, contains_any, finding, first_match};
+use super::signals::{self, call_text, contains_any, finding, first_match, Needles};
 use super::{PackageFacts, PackageRule, RuleInfo};
 use crate::facts::{FileFacts, FileKind, Value};
 
@@ -235,14 +235,9 @@ fn bypass_flags(file: &FileFacts) -> Option<Finding> {
 fn agent_file_write(file: &FileFacts, run_at_install: bool) -> Option<Finding> {
     let writes: Vec<_> = file.calls.iter().filter(|c| signals::is_write_call(c)).collect();
     // Cheap gate: no write, or no agent file named anywhere in the file.
+    static AGENT: Needles = Needles::new(AGENT_FILES);
     if writes.is_empty()
-        || !(file
-            .strings
-            .iter()
-            .any(|s| contains_any(&s.value.to_lowercase(), AGENT_FILES))
-            || writes
-                .iter()
-                .any(|c| contains_any(&c.excerpt.to_lowercase(), AGENT_FILES)))
+        || !(AGENT.first_item(file.strings_blob()).is_some() || writes.iter().any(|c| AGENT.any_in(&c.excerpt)))
     {
         return None;
     }
@@ -253,19 +248,28 @@ fn agent_file_write(file: &FileFacts, run_at_install: bool) -> Option<Finding> {
             signals::arg_text(call, 0),
             signals::first_arg_source(&call.excerpt).to_lowercase()
         );
-        let nearby: String = file
-            .strings
-            .iter()
-            .filter(|s| signals::near(file, s.line, call.line, 6))
-            .map(|s| s.value.to_lowercase())
-            .collect::<Vec<_>>()
-            .join("\n");
+        // The strings a few lines around the write (on its line, in minified code), joined
+        // lower-case; built only when an agent file is written (in a bundle, every string
+        // shares the one line).
+        let nearby = |only_agent_files: bool| -> String {
+            file.strings
+                .iter()
+                .filter(|s| signals::near(file, s.line, call.line, 6))
+                .filter(|s| !only_agent_files || AGENT.any_in(&s.value))
+                .map(|s| s.value.to_lowercase())
+                .collect::<Vec<_>>()
+                .join("\n")
+        };
         let Some(agent_file) = first_match(&target, AGENT_FILES).or_else(|| {
             // The path may be built from a constant a few lines up.
-            first_match(&nearby, AGENT_FILES).filter(|_| !target.contains("package.json"))
+            if target.contains("package.json") {
+                return None;
+            }
+            first_match(&nearby(true), AGENT_FILES)
         }) else {
             continue;
         };
+        let nearby = nearby(false);
         let content = format!("{}\n{}", signals::arg_text(call, 1), nearby);
         let hostile = first_match(&content, HOSTILE_CONTENT);
         let (severity, confidence, why) = match (run_at_install, hostile) {

@@ -275,9 +275,10 @@ impl FileRule for Destructive {
         static GEO: Needles = Needles::new(GEO_APIS);
         static COUNTRY: Needles = Needles::new(COUNTRIES);
         let strings = signals::strings_with_decoded(file);
-        let geo_api = strings
-            .iter()
-            .find_map(|(line, s)| GEO.first_in(s).map(|api| (*line, api)));
+        let geo_api = GEO
+            .first_item(file.lower_strings_blob())
+            .and_then(|index| strings.get(index))
+            .and_then(|(line, s)| GEO.first_in(s).map(|api| (*line, api)));
         // The country comparison sits next to the lookup (a bundle that contains a geolocation
         // client and, 100,000 lines away, a list of countries is not geofenced).
         let country = geo_api.and_then(|(geo_line, _)| {
@@ -394,9 +395,12 @@ impl FileRule for Destructive {
 /// (peacenotwar dropped WITH-LOVE-FROM-AMERICA.txt there on import).
 fn desktop_drop(file: &FileFacts, strings: &[(u32, String)]) -> Option<Finding> {
     static FOLDERS: Needles = Needles::new(&["/desktop/", "\\desktop\\", "/onedrive/", "\\onedrive\\"]);
-    let folder = strings
-        .iter()
-        .find(|(_, s)| s == "desktop" || s == "onedrive" || FOLDERS.any_in(s))?;
+    let named = strings.iter().position(|(_, s)| s == "desktop" || s == "onedrive");
+    let in_path = FOLDERS.first_item(file.lower_strings_blob());
+    let folder = match (named, in_path) {
+        (Some(a), Some(b)) => strings.get(a.min(b)),
+        (a, b) => a.or(b).and_then(|index| strings.get(index)),
+    }?;
     let home = file
         .text
         .as_deref()

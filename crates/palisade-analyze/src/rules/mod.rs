@@ -157,8 +157,112 @@ pub(crate) mod flag {
 
 pub(crate) use signals::lower_strings_with_decoded;
 
+/// Module roots and method names that some classifier in [`call_flags`] accepts: a call with
+/// neither (`?.push`, `Array.isArray`, a local helper) is no sink, decided with two lookups
+/// instead of seven classifiers. `call_flags_prefilter_keeps_every_sink` checks the lists.
+const SINK_ROOTS: &[&str] = &[
+    "child_process",
+    "execa",
+    "cross-spawn",
+    "zx",
+    "spawn-sync",
+    "tinyexec",
+    "nano-spawn",
+    "shelljs",
+    "Bun",
+    "Deno",
+    "fetch",
+    "node-fetch",
+    "cross-fetch",
+    "undici",
+    "axios",
+    "got",
+    "request",
+    "needle",
+    "superagent",
+    "ky",
+    "phin",
+    "bent",
+    "ws",
+    "WebSocket",
+    "EventSource",
+    "http",
+    "https",
+    "http2",
+    "net",
+    "tls",
+    "dgram",
+    "dns",
+    "navigator",
+    "XMLHttpRequest",
+    "socket",
+    "rimraf",
+    "del",
+    "trash",
+    "premove",
+    "eval",
+    "Function",
+    "vm",
+    "process",
+    "util",
+];
+const SINK_METHODS: &[&str] = &[
+    "writeFile",
+    "writeFileSync",
+    "appendFile",
+    "appendFileSync",
+    "createWriteStream",
+    "copyFile",
+    "copyFileSync",
+    "cp",
+    "cpSync",
+    "outputFile",
+    "outputFileSync",
+    "outputJson",
+    "outputJsonSync",
+    "writeJson",
+    "writeJsonSync",
+    "symlink",
+    "symlinkSync",
+    "rename",
+    "renameSync",
+    "rm",
+    "rmSync",
+    "rmdir",
+    "rmdirSync",
+    "remove",
+    "removeSync",
+    "emptyDir",
+    "emptyDirSync",
+    "unlink",
+    "unlinkSync",
+    "open",
+    "send",
+    "_compile",
+];
+
+fn may_be_sink(callee: &str) -> bool {
+    static ROOTS: std::sync::OnceLock<rustc_hash::FxHashSet<&'static str>> = std::sync::OnceLock::new();
+    static METHODS: std::sync::OnceLock<rustc_hash::FxHashSet<&'static str>> = std::sync::OnceLock::new();
+    let callee = sinks::normalize(callee);
+    let root = callee.split('.').next().unwrap_or(callee);
+    ROOTS
+        .get_or_init(|| SINK_ROOTS.iter().copied().collect())
+        .contains(root)
+        || METHODS
+            .get_or_init(|| SINK_METHODS.iter().copied().collect())
+            .contains(signals::method(callee))
+}
+
 /// Classifies one call (stored in `Call::flags` when the extractor records it).
 pub(crate) fn call_flags(call: &facts::Call) -> u8 {
+    if !may_be_sink(&call.callee) {
+        return 0;
+    }
+    call_flags_exact(call)
+}
+
+fn call_flags_exact(call: &facts::Call) -> u8 {
     let mut flags = 0;
     for (yes, bit) in [
         (signals::classify_exec(call), flag::EXEC),
@@ -219,4 +323,112 @@ pub fn run_all_timed(package: &PackageFacts<'_>, out: &mut Vec<Finding>) -> Vec<
         times.push((rule.info().id, started.elapsed().as_secs_f64()));
     }
     times
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every callee any classifier accepts passes the prefilter: the callees from the
+    /// classifiers' own lists, in the spellings the extractor produces.
+    #[test]
+    fn call_flags_prefilter_keeps_every_sink() {
+        let callees = [
+            "child_process.exec",
+            "node:child_process.spawn",
+            "child_process.promises.exec",
+            "execa",
+            "execa.sync",
+            "execa.$",
+            "cross-spawn",
+            "cross-spawn.sync",
+            "zx",
+            "shelljs.exec",
+            "shelljs.rm",
+            "Bun.spawn",
+            "Bun.$",
+            "Bun.write",
+            "Deno.Command",
+            "Deno.run",
+            "Deno.writeTextFile",
+            "fetch",
+            "globalThis.fetch",
+            "window.fetch",
+            "node-fetch",
+            "axios.post",
+            "got",
+            "request",
+            "https.request",
+            "http.get",
+            "http2.connect",
+            "net.connect",
+            "tls.connect",
+            "dgram.createSocket",
+            "dns.lookup",
+            "navigator.sendBeacon",
+            "XMLHttpRequest",
+            "XMLHttpRequest.prototype.open",
+            "socket.io-client",
+            "ws",
+            "WebSocket",
+            "EventSource",
+            "fs.writeFileSync",
+            "fs.promises.writeFile",
+            "fs/promises.appendFile",
+            "fs-extra.outputFile",
+            "?.rename",
+            "fs.rmSync",
+            "fs.unlinkSync",
+            "rimraf",
+            "rimraf.sync",
+            "del",
+            "trash",
+            "premove",
+            "?.rm",
+            "eval",
+            "Function",
+            "vm.runInThisContext",
+            "vm.Script",
+            "module._compile",
+            "?._compile",
+            "process.binding",
+            "util.promisify(child_process.exec)",
+            "self.fetch",
+            "global.eval",
+        ];
+        for callee in callees {
+            let call = facts::Call {
+                callee: callee.to_string(),
+                args: Vec::new(),
+                is_new: false,
+                line: 1,
+                column: 1,
+                excerpt: String::new(),
+                flags: 0,
+            };
+            assert_eq!(call_flags(&call), call_flags_exact(&call), "{callee}");
+            assert_ne!(call_flags(&call), 0, "{callee} should be some kind of sink");
+        }
+        for callee in [
+            "?.open",
+            "?.send",
+            "?.push",
+            "Array.isArray",
+            "helper",
+            "JSON.stringify",
+            "?.exec",
+            "Object.defineProperty",
+        ] {
+            let call = facts::Call {
+                callee: callee.to_string(),
+                args: Vec::new(),
+                is_new: false,
+                line: 1,
+                column: 1,
+                excerpt: String::new(),
+                flags: 0,
+            };
+            assert_eq!(call_flags(&call), call_flags_exact(&call), "{callee}");
+        }
+    }
 }

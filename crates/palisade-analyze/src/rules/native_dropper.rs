@@ -2,12 +2,9 @@
 //! cryptominers, Windows loaders (rundll32, regsvr32, certutil), payloads hidden in images,
 //! and a second JavaScript runtime installed to run a bundled payload.
 
-use std::sync::OnceLock;
-
-use aho_corasick::AhoCorasick;
 use palisade_core::{Capability, Confidence, Finding, Severity};
 
-use super::signals::{self, call_text, contains_any, finding, first_match};
+use super::signals::{self, call_text, contains_any, finding, first_match, Needles};
 use super::{PackageFacts, PackageRule, RuleInfo};
 use crate::facts::{Call, FileFacts, FileKind, Value};
 
@@ -366,13 +363,12 @@ fn check_js(
     }
 
     // Cryptominers.
-    let miner = file
-        .strings
-        .iter()
-        .find_map(|s| {
-            static GATE: OnceLock<Option<AhoCorasick>> = OnceLock::new();
-            signals::first_match_ascii_lower(&GATE, &s.value, MINER).map(|m| (s.line, m))
-        })
+    static MINERS: Needles = Needles::new(MINER);
+    static RUNTIMES: Needles = Needles::new(RUNTIME_INSTALLERS);
+    let miner = MINERS
+        .first_item(file.strings_blob())
+        .and_then(|index| file.strings.get(index))
+        .and_then(|s| MINERS.first_in(&s.value).map(|m| (s.line, m)))
         .or_else(|| {
             exec_calls
                 .iter()
@@ -394,13 +390,10 @@ fn check_js(
     }
 
     // A second runtime installed, then used to run a bundled file.
-    let runtime_install = file
-        .strings
-        .iter()
-        .find_map(|s| {
-            static GATE: OnceLock<Option<AhoCorasick>> = OnceLock::new();
-            signals::first_match_ascii_lower(&GATE, &s.value, RUNTIME_INSTALLERS).map(|m| (s.line, m))
-        })
+    let runtime_install = RUNTIMES
+        .first_item(file.strings_blob())
+        .and_then(|index| file.strings.get(index))
+        .and_then(|s| RUNTIMES.first_in(&s.value).map(|m| (s.line, m)))
         .or_else(|| {
             exec_calls
                 .iter()
@@ -480,7 +473,19 @@ fn check_js(
 
     // Downloaded executables made executable or run, in the same stretch of code (a 300,000-line
     // bundle that mentions an install script URL and, elsewhere, spawns processes is not this).
-    let chmods: Vec<&Call> = file.calls.iter().filter(|c| is_chmod_exec(c, &call_text(c))).collect();
+    // Only `chmod` calls and process starts can make a file executable: the call text (an
+    // allocation and a lower-casing per call) is built for those alone.
+    let chmods: Vec<&Call> = file
+        .calls
+        .iter()
+        .filter(|c| {
+            if matches!(signals::method(&c.callee), "chmod" | "chmodSync") {
+                is_chmod_exec(c, "")
+            } else {
+                signals::is_exec_call(c) && is_chmod_exec(c, &call_text(c))
+            }
+        })
+        .collect();
     for (line, url) in executable_urls(file) {
         let chmod = chmods.iter().find(|c| signals::near(file, c.line, line, 40));
         let runs = exec_calls.iter().any(|(c, _)| signals::near(file, c.line, line, 40));
@@ -523,8 +528,9 @@ fn check_js(
     }
 
     // A temp-dir binary fetched over the network, chmodded and run hidden, all in one place.
-    let lower_text = file.text.as_deref().unwrap_or("").to_ascii_lowercase();
-    let temp = lower_text.contains("os.tmpdir()") || lower_text.contains("'/tmp/") || lower_text.contains("\"/tmp/");
+    let lower_text = file.lower_text();
+    let temp = !chmods.is_empty()
+        && (lower_text.contains("os.tmpdir()") || lower_text.contains("'/tmp/") || lower_text.contains("\"/tmp/"));
     for chmod in &chmods {
         let hidden = exec_calls
             .iter()

@@ -82,8 +82,9 @@ impl FileRule for Obfuscation {
         let Some(text) = file.text.as_deref() else {
             return;
         };
-        let dangerous = dangerous_strings(file);
+        // Only read when a finding is made (it searches every string).
         let danger_note = |base: Severity| -> (Severity, String) {
+            let dangerous = dangerous_strings(file);
             if dangerous.is_empty() {
                 (base, String::new())
             } else {

@@ -159,7 +159,11 @@ fn mentions_runner(value: &str) -> bool {
 }
 
 fn ascii_matcher<'a>(needles: impl Iterator<Item = &'a &'static str>) -> Option<AhoCorasick> {
-    AhoCorasick::builder().ascii_case_insensitive(true).build(needles).ok()
+    AhoCorasick::builder()
+        .kind(Some(aho_corasick::AhoCorasickKind::DFA))
+        .ascii_case_insensitive(true)
+        .build(needles)
+        .ok()
 }
 
 /// Built from constants, the automata do not fail to build; if one did, the gate stays open.
@@ -256,13 +260,14 @@ impl FileRule for Persistence {
         // and minified bundles put thousands of strings "near" every call.
         // One automaton pass per string (ASCII case-insensitive; the fragments are lower-case
         // ASCII); strings with other characters take the exact `to_lowercase` path.
-        let (mut location_string, mut runner_string) = (false, false);
-        for string in &file.strings {
+        // ASCII strings: one automaton pass over all of them at once.
+        let blob = file.strings_blob();
+        let mut location_string =
+            mentions_location(blob.text()) || file.strings.iter().any(|s| s.value.eq_ignore_ascii_case(".profile"));
+        let mut runner_string = mentions_runner(blob.text());
+        for string in file.strings.iter().filter(|s| !s.value.is_ascii()) {
             let value = string.value.as_str();
-            if value.is_ascii() {
-                location_string |= mentions_location(value) || value.eq_ignore_ascii_case(".profile");
-                runner_string |= mentions_runner(value);
-            } else {
+            {
                 let lower = value.to_lowercase();
                 location_string |= LOCATIONS
                     .iter()

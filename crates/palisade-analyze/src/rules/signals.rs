@@ -7,7 +7,7 @@
 
 use palisade_core::{Confidence, Finding, Severity};
 
-use crate::facts::{Call, FileFacts, StrConst, Value};
+use crate::facts::{Blob, Call, FileFacts, StrConst, Value};
 use crate::rules::{flag, RuleInfo};
 
 /// The last segment of a canonical callee: `fs.promises.writeFile` → `writeFile`.
@@ -241,6 +241,19 @@ pub(crate) fn contains_ignoring_whitespace(haystack: &str, needle: &str) -> bool
     })
 }
 
+/// Whether `haystack` contains `needle` (lower-case ASCII), ignoring ASCII case: candidates
+/// start at each occurrence of the needle's first letter in either case (`memchr2`).
+pub(crate) fn contains_ignore_ascii_case(haystack: &str, needle: &str) -> bool {
+    let (hay, needle) = (haystack.as_bytes(), needle.as_bytes());
+    let Some(&first) = needle.first() else { return true };
+    if hay.len() < needle.len() {
+        return false;
+    }
+    let last_start = hay.len() - needle.len();
+    memchr::memchr2_iter(first, first.to_ascii_uppercase(), &hay[..=last_start])
+        .any(|start| hay[start + 1..start + needle.len()].eq_ignore_ascii_case(&needle[1..]))
+}
+
 /// Whether `text` contains any of `needles` (needles are lower-case).
 pub(crate) fn contains_any(text: &str, needles: &[&str]) -> bool {
     needles.iter().any(|needle| text.contains(needle))
@@ -251,33 +264,11 @@ pub(crate) fn first_match<'a>(text: &str, needles: &[&'a str]) -> Option<&'a str
     needles.iter().copied().find(|needle| text.contains(needle))
 }
 
-/// `first_match(&value.to_ascii_lowercase(), needles)` for lower-case ASCII `needles`, without
-/// lower-casing the values that contain none of them: `gate` (a static per needle list) holds
-/// one ASCII case-insensitive automaton over `needles`, built on first use.
-pub(crate) fn first_match_ascii_lower(
-    gate: &'static std::sync::OnceLock<Option<aho_corasick::AhoCorasick>>,
-    value: &str,
-    needles: &[&'static str],
-) -> Option<&'static str> {
-    let automaton = gate.get_or_init(|| {
-        aho_corasick::AhoCorasick::builder()
-            .ascii_case_insensitive(true)
-            .build(needles)
-            .ok()
-    });
-    // Built from constants, the automaton does not fail to build; if it did, no gate.
-    if automaton.as_ref().is_some_and(|a| !a.is_match(value)) {
-        return None;
-    }
-    first_match(&value.to_ascii_lowercase(), needles)
-}
-
-/// The file's string constants that contain any of `needles` (compared lower-case).
-pub(crate) fn strings_matching<'a>(file: &'a FileFacts, needles: &[&str]) -> Vec<&'a StrConst> {
-    file.strings
-        .iter()
-        .filter(|s| contains_any(&s.value.to_lowercase(), needles))
-        .collect()
+/// The file's first string constant that contains any of `needles` (ignoring ASCII case).
+pub(crate) fn first_string_matching<'a>(file: &'a FileFacts, needles: &Needles) -> Option<&'a StrConst> {
+    needles
+        .first_item(file.strings_blob())
+        .and_then(|index| file.strings.get(index))
 }
 
 /// Decodes a short standard-base64 string to printable UTF-8 text, if it is one. Packages hide
@@ -342,6 +333,7 @@ pub(crate) fn lower_strings_with_decoded(strings: &[StrConst]) -> Vec<(u32, Stri
 pub(crate) struct Needles {
     list: &'static [&'static str],
     automaton: std::sync::OnceLock<Option<aho_corasick::AhoCorasick>>,
+    finders: std::sync::OnceLock<Vec<memchr::memmem::Finder<'static>>>,
 }
 
 impl Needles {
@@ -349,6 +341,7 @@ impl Needles {
         Needles {
             list,
             automaton: std::sync::OnceLock::new(),
+            finders: std::sync::OnceLock::new(),
         }
     }
 
@@ -356,11 +349,53 @@ impl Needles {
         self.automaton
             .get_or_init(|| {
                 aho_corasick::AhoCorasick::builder()
+                    .kind(Some(aho_corasick::AhoCorasickKind::DFA))
+                    .prefilter(false)
                     .ascii_case_insensitive(true)
                     .build(self.list)
                     .ok()
             })
             .as_ref()
+    }
+
+    /// One `memmem` searcher per needle (the needles are lower-case, like a [`Blob`]).
+    fn finders(&self) -> &[memchr::memmem::Finder<'static>] {
+        self.finders.get_or_init(|| {
+            self.list
+                .iter()
+                .map(|n| memchr::memmem::Finder::new(n.as_bytes()))
+                .collect()
+        })
+    }
+
+    /// The items of `blob` that contain a needle (ignoring ASCII case), in order, each once:
+    /// one vectorised pass over the blob per needle.
+    pub(crate) fn items(&self, blob: &Blob) -> Vec<usize> {
+        debug_assert!(self.list.iter().all(|n| !n.bytes().any(|b| b.is_ascii_uppercase())));
+        let mut found: Vec<usize> = Vec::new();
+        for finder in self.finders() {
+            let mut last = None;
+            for at in finder.find_iter(blob.text().as_bytes()) {
+                let index = blob.item_at(at);
+                if last != Some(index) {
+                    found.push(index);
+                    last = Some(index);
+                }
+            }
+        }
+        found.sort_unstable();
+        found.dedup();
+        found
+    }
+
+    /// The first item of `blob` that contains a needle (ignoring ASCII case).
+    pub(crate) fn first_item(&self, blob: &Blob) -> Option<usize> {
+        let text = blob.text().as_bytes();
+        self.finders()
+            .iter()
+            .filter_map(|finder| finder.find(text))
+            .min()
+            .map(|at| blob.item_at(at))
     }
 
     /// Whether any needle occurs in `haystack` (ignoring ASCII case).

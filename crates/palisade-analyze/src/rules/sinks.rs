@@ -107,6 +107,9 @@ pub fn is_network(callee: &str) -> bool {
             | "bent"
             | "ky"
     ) || callee == "navigator.sendBeacon"
+        // The module name has a dot of its own.
+        || callee == "socket.io-client"
+        || callee.starts_with("socket.io-client.")
 }
 
 /// Does this file talk to the network (or run curl/wget/Invoke-WebRequest)?
@@ -578,6 +581,7 @@ fn credential_gate(text: &str) -> bool {
     static GATE: std::sync::OnceLock<Option<aho_corasick::AhoCorasick>> = std::sync::OnceLock::new();
     GATE.get_or_init(|| {
         aho_corasick::AhoCorasick::builder()
+            .kind(Some(aho_corasick::AhoCorasickKind::DFA))
             .ascii_case_insensitive(true)
             .build(CREDENTIAL_NEEDLES.iter().chain(WALLET_EXTENSION_IDS))
             .ok()

@@ -12,7 +12,7 @@ use std::sync::OnceLock;
 use aho_corasick::AhoCorasick;
 use palisade_core::{Capability, Confidence, Finding, Severity};
 
-use super::signals::{self, finding};
+use super::signals::{self, finding, Needles};
 use super::{FileRule, RuleInfo};
 use crate::facts::{Call, FileFacts, Value};
 
@@ -82,7 +82,12 @@ fn none_of(
 ) -> bool {
     // Built from constants, the automaton does not fail to build; if it did, no gate.
     matcher
-        .get_or_init(|| AhoCorasick::new(needles).ok())
+        .get_or_init(|| {
+            AhoCorasick::builder()
+                .kind(Some(aho_corasick::AhoCorasickKind::DFA))
+                .build(needles)
+                .ok()
+        })
         .as_ref()
         .is_some_and(|automaton| !automaton.is_match(haystack))
 }
@@ -455,26 +460,20 @@ fn is_key_handling_callee(name: &str) -> bool {
 
 /// Whether a call's source or arguments could name a secret at all: every name
 /// [`is_secret_name`] accepts contains `key`, `mnemonic` or `phrase` (any case). One automaton
-/// pass per call instead of walking every call's argument list.
+/// check per call instead of walking every call's argument list. Callers check the excerpt
+/// (for all calls at once); this looks at the folded argument names, which may come from a
+/// binding elsewhere.
 fn may_name_secret(call: &Call) -> bool {
-    static GATE: OnceLock<Option<AhoCorasick>> = OnceLock::new();
-    let Some(gate) = GATE
-        .get_or_init(|| {
-            AhoCorasick::builder()
-                .ascii_case_insensitive(true)
-                .build(["key", "mnemonic", "phrase"])
-                .ok()
-        })
-        .as_ref()
-    else {
-        return true;
+    let names = |text: &str| {
+        signals::contains_ignore_ascii_case(text, "key")
+            || signals::contains_ignore_ascii_case(text, "mnemonic")
+            || signals::contains_ignore_ascii_case(text, "phrase")
     };
-    gate.is_match(&call.excerpt)
-        || call.args.iter().any(|arg| match arg {
-            Value::Ident { name } => gate.is_match(name),
-            Value::Member { path } => gate.is_match(path),
-            _ => false,
-        })
+    call.args.iter().any(|arg| match arg {
+        Value::Ident { name } => names(name),
+        Value::Member { path } => names(path),
+        _ => false,
+    })
 }
 
 fn secret_argument(call: &Call) -> Option<String> {
@@ -583,8 +582,16 @@ fn report_secret_in_request(file: &FileFacts, out: &mut Vec<Finding>) {
 
 fn check_key_exfiltration(file: &FileFacts, out: &mut Vec<Finding>) {
     let mut sites: Vec<(&str, &Call, String)> = Vec::new();
-    for call in &file.calls {
-        if !may_name_secret(call) {
+    // Calls whose source could name a secret, found in one pass over all excerpts.
+    static SECRET_WORDS: Needles = Needles::new(&["key", "mnemonic", "phrase"]);
+    let mut named = vec![false; file.calls.len()];
+    for index in SECRET_WORDS.items(file.excerpts_blob()) {
+        if let Some(slot) = named.get_mut(index) {
+            *slot = true;
+        }
+    }
+    for (index, call) in file.calls.iter().enumerate() {
+        if !named.get(index).copied().unwrap_or(true) && !may_name_secret(call) {
             continue;
         }
         let callee = call.callee.as_str();

@@ -3,7 +3,7 @@
 
 use palisade_core::{Capability, Confidence, Finding, Severity};
 
-use super::signals::{self, call_text, contains_any, finding, strings_matching};
+use super::signals::{self, call_text, contains_any, finding, first_string_matching, Needles};
 use super::{FileRule, RuleInfo};
 use crate::facts::{Call, FileFacts, Value};
 
@@ -116,8 +116,7 @@ impl<'a> Signals<'a> {
                     method,
                     "createForAuthenticatedUser" | "createInOrg" | "createOrUpdateFileContents"
                 )
-                || call.excerpt.contains("/user/repos")
-                || call.excerpt.contains("/contents/.github/workflows");
+                || (call.excerpt.contains("/user/repos") || call.excerpt.contains("/contents/.github/workflows"));
             if !relevant {
                 continue;
             }
@@ -175,13 +174,17 @@ impl<'a> Signals<'a> {
             }
             if s.tamper.is_none() && signals::is_write_call(call) && signals::arg_text(call, 0).contains("package.json")
             {
-                let injects = strings_matching(file, &["node bundle.js", "postinstall", "preinstall"]);
-                if let Some(string) = injects.first() {
+                static INJECTS: Needles = Needles::new(&["node bundle.js", "postinstall", "preinstall"]);
+                if let Some(string) = first_string_matching(file, &INJECTS) {
                     s.tamper = Some((call.line, format!("{} … {}", call.excerpt, string.value)));
                 }
             }
         }
-        if let Some(string) = strings_matching(file, &[".npmrc", "_authtoken", "npm_token"]).first() {
+        static TOKENS: Needles = Needles::new(&[".npmrc", "_authtoken", "npm_token"]);
+        static WHOAMI: Needles = Needles::new(&["/-/whoami"]);
+        static ENUMERATE: Needles = Needles::new(&["maintainer:", "/-/user/", "/-/v1/search?text=maintainer"]);
+        static MARKER: Needles = Needles::new(&["shai-hulud", "sha1-hulud", "shai hulud"]);
+        if let Some(string) = first_string_matching(file, &TOKENS) {
             s.token = Some((string.line, string.value.clone()));
         }
         if s.token.is_none() {
@@ -190,18 +193,14 @@ impl<'a> Signals<'a> {
             }
         }
         if s.whoami.is_none() {
-            s.whoami = strings_matching(file, &["/-/whoami"]).first().map(|string| string.line);
+            s.whoami = first_string_matching(file, &WHOAMI).map(|string| string.line);
         }
         if s.enumerate.is_none() {
-            if let Some(string) =
-                strings_matching(file, &["maintainer:", "/-/user/", "/-/v1/search?text=maintainer"]).first()
-            {
+            if let Some(string) = first_string_matching(file, &ENUMERATE) {
                 s.enumerate = Some((string.line, string.value.clone()));
             }
         }
-        s.marker = strings_matching(file, &["shai-hulud", "sha1-hulud", "shai hulud"])
-            .first()
-            .map(|string| string.line);
+        s.marker = first_string_matching(file, &MARKER).map(|string| string.line);
         s
     }
 }
