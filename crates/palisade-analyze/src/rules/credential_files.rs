@@ -77,7 +77,7 @@ impl FileRule for CredentialFiles {
         }
         kinds.sort_by_key(|(kind, _, _)| *kind);
         let strong: Vec<_> = kinds.iter().filter(|(k, _, _)| !k.is_weak()).collect();
-        let acts = sinks::has_network(file) || file.calls.iter().any(|c| sinks::is_exec_call(c));
+        let acts = sinks::has_network(file) || file.calls.iter().any(sinks::is_exec_call);
         let exfil = exfil_target(file);
         let alarming = |k: CredentialKind| {
             matches!(
