@@ -206,8 +206,12 @@ pub(crate) struct Blob {
 }
 
 impl Blob {
-    pub(crate) fn new<'a>(items: impl Iterator<Item = &'a str>) -> Blob {
-        let mut blob = Blob::default();
+    pub(crate) fn new<'a>(items: impl Iterator<Item = &'a str> + Clone) -> Blob {
+        let (count, bytes) = items.clone().fold((0, 0), |(n, b), item| (n + 1, b + item.len() + 1));
+        let mut blob = Blob {
+            text: String::with_capacity(bytes),
+            starts: Vec::with_capacity(count),
+        };
         for item in items {
             blob.starts.push(blob.text.len());
             blob.text.push_str(item);
