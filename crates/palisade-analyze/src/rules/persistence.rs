@@ -6,7 +6,7 @@ use std::sync::OnceLock;
 use aho_corasick::AhoCorasick;
 use palisade_core::{Capability, Confidence, Finding, Severity};
 
-use super::signals::{self, call_text, contains_any, finding, near};
+use super::signals::{self, call_text, contains_any, finding, near, Needles};
 use super::{FileRule, RuleInfo};
 use crate::facts::FileFacts;
 
@@ -144,29 +144,40 @@ const RUNNER: &[&str] = &[
 ];
 
 /// Whether an ASCII string contains a start-up location fragment, ignoring case.
+#[cfg(test)]
 fn mentions_location(value: &str) -> bool {
+    ascii_matches(location_matcher(), value)
+}
+
+/// One ASCII case-insensitive automaton over every location fragment.
+fn location_matcher() -> &'static Option<AhoCorasick> {
     static MATCHER: OnceLock<Option<AhoCorasick>> = OnceLock::new();
-    ascii_matches(
-        MATCHER.get_or_init(|| ascii_matcher(LOCATIONS.iter().flat_map(|(_, fragments, _)| fragments.iter()))),
-        value,
-    )
+    MATCHER.get_or_init(|| ascii_matcher(LOCATIONS.iter().flat_map(|(_, fragments, _)| fragments.iter())))
 }
 
 /// Whether an ASCII string names the self-hosted runner's scripts, ignoring case.
+#[cfg(test)]
 fn mentions_runner(value: &str) -> bool {
+    ascii_matches(runner_matcher(), value)
+}
+
+/// One ASCII case-insensitive automaton over the runner fragments.
+fn runner_matcher() -> &'static Option<AhoCorasick> {
     static MATCHER: OnceLock<Option<AhoCorasick>> = OnceLock::new();
-    ascii_matches(MATCHER.get_or_init(|| ascii_matcher(RUNNER.iter())), value)
+    MATCHER.get_or_init(|| ascii_matcher(RUNNER.iter()))
 }
 
 fn ascii_matcher<'a>(needles: impl Iterator<Item = &'a &'static str>) -> Option<AhoCorasick> {
     AhoCorasick::builder()
         .kind(Some(aho_corasick::AhoCorasickKind::DFA))
+        .prefilter(false)
         .ascii_case_insensitive(true)
         .build(needles)
         .ok()
 }
 
 /// Built from constants, the automata do not fail to build; if one did, the gate stays open.
+#[cfg(test)]
 fn ascii_matches(matcher: &Option<AhoCorasick>, value: &str) -> bool {
     matcher.as_ref().is_none_or(|m| m.is_match(value))
 }
@@ -258,13 +269,45 @@ impl FileRule for Persistence {
         }
         // Cheap gate first: most files name no start-up location, runner or scheduler at all,
         // and minified bundles put thousands of strings "near" every call.
-        // One automaton pass per string (ASCII case-insensitive; the fragments are lower-case
-        // ASCII); strings with other characters take the exact `to_lowercase` path.
-        // ASCII strings: one automaton pass over all of them at once.
-        let blob = file.strings_blob();
+        // The lines of the strings that name a location or the runner, found in one pass over
+        // all strings: a call with none of them near it needs no joined text of its
+        // neighbours (in a minified bundle every string is "near" every call).
+        let lines_of = |matcher: &Option<AhoCorasick>, profile: bool| -> Vec<u32> {
+            let mut lines: Vec<u32> = match matcher {
+                Some(matcher) => {
+                    let blob = file.strings_blob();
+                    let mut items: Vec<usize> = matcher
+                        .find_iter(blob.text())
+                        .map(|m| blob.item_at(m.start()))
+                        .collect();
+                    items.dedup();
+                    items
+                        .iter()
+                        .filter_map(|i| file.strings.get(*i))
+                        .map(|s| s.line)
+                        .collect()
+                }
+                None => file.strings.iter().map(|s| s.line).collect(),
+            };
+            if profile {
+                static PROFILE: Needles = Needles::new(&[".profile"]);
+                lines.extend(
+                    PROFILE
+                        .items(file.strings_blob())
+                        .into_iter()
+                        .filter_map(|i| file.strings.get(i))
+                        .filter(|s| s.value.split_whitespace().any(|w| w.to_lowercase() == ".profile"))
+                        .map(|s| s.line),
+                );
+            }
+            lines
+        };
+        let location_lines = lines_of(location_matcher(), true);
+        let runner_lines = lines_of(runner_matcher(), false);
+        // Strings with non-ASCII characters also take the exact `to_lowercase` path.
         let mut location_string =
-            mentions_location(blob.text()) || file.strings.iter().any(|s| s.value.eq_ignore_ascii_case(".profile"));
-        let mut runner_string = mentions_runner(blob.text());
+            !location_lines.is_empty() || file.strings.iter().any(|s| s.value.eq_ignore_ascii_case(".profile"));
+        let mut runner_string = !runner_lines.is_empty();
         for string in file.strings.iter().filter(|s| !s.value.is_ascii()) {
             let value = string.value.as_str();
             {
@@ -291,11 +334,15 @@ impl FileRule for Persistence {
             return;
         }
         let reads = read_calls(file);
+        let near_any = |lines: &[u32], line: u32| lines.iter().any(|l| near(file, *l, line, 12));
         // Runner registration: a command or a string naming the runner's configuration script.
         for (call, text) in acting
             .iter()
             .filter(|(c, _)| any_runner && (signals::is_exec_call(c) || signals::is_network_call(c)))
         {
+            if !contains_any(text, RUNNER) && !near_any(&runner_lines, call.line) {
+                continue;
+            }
             let text = text.clone();
             let context = format!("{text}\n{}", nearby_strings(file, &reads, call.line));
             if contains_any(&context, RUNNER)
@@ -330,16 +377,18 @@ impl FileRule for Persistence {
             } else {
                 text.clone()
             };
-            let nearby = nearby_strings(file, &reads, call.line);
+            let nearby = || nearby_strings(file, &reads, call.line);
             // A path built elsewhere (`fs.appendFileSync(p, …)`) may come from a constant a few
             // lines up; a path spelled out in the call (`'config.json'`) is what it says.
             let path_is_variable = !signals::first_arg_source(&call.excerpt).contains(['\'', '"', '`']);
             let (location, direct) = match location_in(&target) {
                 Some(location) => (location, true),
-                None if writes && path_is_variable => match location_in(&nearby) {
-                    Some(location) => (location, false),
-                    None => continue,
-                },
+                None if writes && path_is_variable && near_any(&location_lines, call.line) => {
+                    match location_in(&nearby()) {
+                        Some(location) => (location, false),
+                        None => continue,
+                    }
+                }
                 None => continue,
             };
             // A shell command only counts when it writes (`>>`, `tee`, `sed -i`, `reg add`, …).
@@ -350,7 +399,7 @@ impl FileRule for Persistence {
                 continue;
             }
             let (label, base) = location;
-            let payload = signals::first_match(&format!("{text}\n{nearby}"), PAYLOAD);
+            let payload = signals::first_match(&format!("{text}\n{}", nearby()), PAYLOAD);
             let severity = if payload.is_some() && base >= Severity::High {
                 Severity::Critical
             } else {

@@ -582,6 +582,7 @@ fn credential_gate(text: &str) -> bool {
     GATE.get_or_init(|| {
         aho_corasick::AhoCorasick::builder()
             .kind(Some(aho_corasick::AhoCorasickKind::DFA))
+            .prefilter(false)
             .ascii_case_insensitive(true)
             .build(CREDENTIAL_NEEDLES.iter().chain(WALLET_EXTENSION_IDS))
             .ok()
