@@ -121,10 +121,20 @@ fn executable_urls(file: &FileFacts) -> Vec<(u32, String)> {
             }
         }
     };
-    for string in &file.strings {
+    // Only texts with `://` can hold a URL: found for all strings and excerpts at once.
+    static SCHEME: Needles = Needles::new(&["://"]);
+    for string in SCHEME
+        .items(file.strings_blob())
+        .into_iter()
+        .filter_map(|i| file.strings.get(i))
+    {
         consider(string.line, &string.value);
     }
-    for call in &file.calls {
+    for call in SCHEME
+        .items(file.excerpts_blob())
+        .into_iter()
+        .filter_map(|i| file.calls.get(i))
+    {
         consider(call.line, &call.excerpt);
     }
     urls

@@ -232,6 +232,10 @@ pub fn is_download_and_run(text: &str) -> bool {
 /// Hosts named in `http(s)://`, `ws(s)://` URLs inside a string.
 pub fn url_hosts(text: &str) -> Vec<String> {
     let mut hosts = Vec::new();
+    // Most texts hold no URL: skip the lower-cased copy for them.
+    if memchr::memmem::find(text.as_bytes(), b"://").is_none() {
+        return hosts;
+    }
     let lower = text.to_ascii_lowercase();
     let mut rest = lower.as_str();
     while let Some(pos) = rest.find("://") {

@@ -95,6 +95,10 @@ fn none_of(
 /// Which chain a hard-coded string is an address of, if any.
 pub(crate) fn address_kind(value: &str) -> Option<&'static str> {
     let value = value.trim();
+    // Every address form below is 15 to 75 characters long.
+    if !(15..=75).contains(&value.len()) {
+        return None;
+    }
     let base58 = |s: &str| {
         s.bytes()
             .all(|b| b.is_ascii_alphanumeric() && !matches!(b, b'0' | b'O' | b'I' | b'l'))
@@ -286,12 +290,7 @@ fn check_hooks(file: &FileFacts, out: &mut Vec<Finding>) {
                 c.callee.as_str(),
                 "Object.defineProperty" | "Reflect.defineProperty" | "Proxy"
             )
-        })
-        || file.strings.iter().any(|s| address_kind(&s.value).is_some());
-    if !candidate {
-        return;
-    }
-    let lower = file.lower_text();
+        });
     let mut kinds: Vec<&'static str> = Vec::new();
     let mut addresses: Vec<&str> = Vec::new();
     for string in &file.strings {
@@ -302,6 +301,10 @@ fn check_hooks(file: &FileFacts, out: &mut Vec<Finding>) {
             addresses.push(&string.value);
         }
     }
+    if !candidate && addresses.is_empty() {
+        return;
+    }
+    let lower = file.lower_text();
     // Solana-shaped strings are any long base58 word; only count them next to other chains.
     let strong_kinds = kinds.iter().filter(|kind| **kind != "solana").count();
     let kinds_count = if strong_kinds > 0 { kinds.len() } else { 0 };
@@ -328,7 +331,13 @@ fn check_hooks(file: &FileFacts, out: &mut Vec<Finding>) {
                 .collect()
         }
     };
-    let hooks = collect_hooks(file, !transaction_methods.is_empty());
+    // The hooks found assuming transaction methods are named, unless some are not and a
+    // provider hook depends on it.
+    let hooks = if transaction_methods.is_empty() && !possible_hooks.provider.is_empty() {
+        collect_hooks(file, false)
+    } else {
+        possible_hooks
+    };
     // Address-matching regular expressions, as written in the source (regex literals keep
     // their characters together; whitespace inside one would change what it matches).
     let mut pattern_kinds: Vec<&str> = Vec::new();
