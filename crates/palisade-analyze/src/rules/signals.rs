@@ -494,6 +494,39 @@ pub(crate) fn install_script_files(manifest: Option<&serde_json::Value>) -> Vec<
 mod tests {
     use super::*;
 
+    #[test]
+    fn needles_find_items_in_a_blob_like_contains_on_each() {
+        static NEEDLES: Needles = Needles::new(&["/-/whoami", ".npmrc", "npm_token"]);
+        let items = ["plain", "cat ~/.NPMRC", "", "GET /-/WhoAmI", "x\0.npmrc", "NPM_TOKEN and .npmrc", "nothing"];
+        let blob = Blob::new(items.iter().copied());
+        let expected: Vec<usize> = items
+            .iter()
+            .enumerate()
+            .filter(|(_, item)| first_match(&item.to_ascii_lowercase(), NEEDLES.list).is_some())
+            .map(|(index, _)| index)
+            .collect();
+        assert_eq!(NEEDLES.items(&blob), expected);
+        assert_eq!(NEEDLES.first_item(&blob), Some(1));
+        assert_eq!(NEEDLES.first_item(&Blob::new(["a", "b"].into_iter())), None);
+        assert!(NEEDLES.items(&Blob::new(std::iter::empty())).is_empty());
+        // List order, not text order, for one haystack.
+        assert_eq!(NEEDLES.first_in("npm_token then /-/whoami"), Some("/-/whoami"));
+        assert_eq!(NEEDLES.first_in("NPM_TOKEN"), Some("npm_token"));
+        assert!(NEEDLES.any_in("~/.Npmrc") && !NEEDLES.any_in("npm token"));
+    }
+
+    #[test]
+    fn case_and_whitespace_insensitive_contains() {
+        assert!(contains_ignore_ascii_case("wallet.SecretKey", "key"));
+        assert!(contains_ignore_ascii_case("KEY", "key"));
+        assert!(!contains_ignore_ascii_case("ke", "key"));
+        assert!(!contains_ignore_ascii_case("monkey business", "mnemonic"));
+        assert!(contains_ignoring_whitespace("d[i - 1][j - 1] + 1", "[i-1][j-1]"));
+        assert!(contains_ignoring_whitespace("d[i-1][j-1]", "[i-1][j-1]"));
+        assert!(!contains_ignoring_whitespace("d[i-1][j]", "[i-1][j-1]"));
+        assert!(!contains_ignoring_whitespace("[i-1][j-", "[i-1][j-1]"));
+    }
+
     fn call(callee: &str) -> Call {
         let mut call = Call {
             callee: callee.into(),
