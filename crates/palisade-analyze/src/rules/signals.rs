@@ -497,7 +497,15 @@ mod tests {
     #[test]
     fn needles_find_items_in_a_blob_like_contains_on_each() {
         static NEEDLES: Needles = Needles::new(&["/-/whoami", ".npmrc", "npm_token"]);
-        let items = ["plain", "cat ~/.NPMRC", "", "GET /-/WhoAmI", "x\0.npmrc", "NPM_TOKEN and .npmrc", "nothing"];
+        let items = [
+            "plain",
+            "cat ~/.NPMRC",
+            "",
+            "GET /-/WhoAmI",
+            "x\0.npmrc",
+            "NPM_TOKEN and .npmrc",
+            "nothing",
+        ];
         let blob = Blob::new(items.iter().copied());
         let expected: Vec<usize> = items
             .iter()
