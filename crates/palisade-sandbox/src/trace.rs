@@ -437,8 +437,15 @@ fn syscall_stop(pid: Pid, processes: &mut HashMap<Pid, Process>, recorder: &Reco
                 .next()
                 .unwrap_or_default()
                 .to_string();
+            // The program of the process that started this one: its parent's current program
+            // (a process that already replaced itself once, or whose exec was stopped twice,
+            // would otherwise name itself), else what this process ran before the exec.
             let parent_program = processes
                 .get(&pid)
+                .and_then(|process| process.parent)
+                .and_then(|parent| processes.get(&parent))
+                .filter(|parent| !parent.program.is_empty() && parent.program != "sandbox-init")
+                .or_else(|| processes.get(&pid))
                 .map(|process| process.program.clone())
                 .unwrap_or_default();
             let parent_pid = processes
