@@ -65,7 +65,7 @@ impl FileRule for CredentialFiles {
 
     fn check(&self, file: &FileFacts, out: &mut Vec<Finding>) {
         let mut kinds: Vec<(CredentialKind, u32, String)> = Vec::new();
-        for (text, _, line) in sinks::file_strings(file) {
+        for (text, _, line) in sinks::credential_texts(file) {
             for kind in sinks::credential_kinds(text) {
                 if !kinds.iter().any(|(k, _, _)| *k == kind) {
                     kinds.push((kind, line, text.to_string()));

@@ -244,7 +244,10 @@ fn collected_data(file: &FileFacts) -> Vec<&'static str> {
             }
         }
     }
-    if sinks::file_strings(file).any(|(text, _, _)| sinks::credential_kinds(text).iter().any(|k| !k.is_weak())) {
+    if sinks::credential_texts(file)
+        .into_iter()
+        .any(|(text, _, _)| sinks::credential_kinds(text).iter().any(|k| !k.is_weak()))
+    {
         add("credential files");
     }
     found

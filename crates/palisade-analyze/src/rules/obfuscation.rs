@@ -95,7 +95,11 @@ impl FileRule for Obfuscation {
             }
         };
 
-        if let Some((line, padding)) = off_screen_code(text) {
+        // Off-screen code needs a line of at least 300 characters (the pre-scan measured the
+        // longest line).
+        let long_lines = file.metrics.max_line_len >= 300 || file.metrics.lines == 0;
+        let off_screen = if long_lines { off_screen_code(text) } else { None };
+        if let Some((line, padding)) = off_screen {
             let hidden = text.lines().nth(line as usize - 1).map(|l| l.trim()).unwrap_or("");
             let runs = ["eval(", "require(", "Function(", "child_process", "exec(", "import("]
                 .iter()

@@ -105,7 +105,16 @@ fn method_is_put(call: &Call) -> bool {
 impl<'a> Signals<'a> {
     fn collect(file: &'a FileFacts) -> Signals<'a> {
         let mut s = Signals::default();
-        for call in &file.calls {
+        // Calls whose excerpt names the GitHub repository or workflow endpoints, found in one
+        // pass over all excerpts.
+        static GITHUB_PATHS: Needles = Needles::new(&["/user/repos", "/contents/.github/workflows"]);
+        let mut names_github = vec![false; file.calls.len()];
+        for index in GITHUB_PATHS.items(file.excerpts_blob()) {
+            if let Some(slot) = names_github.get_mut(index) {
+                *slot = true;
+            }
+        }
+        for (index, call) in file.calls.iter().enumerate() {
             // Only calls that can publish, write, run or reach the network are read as text.
             let method = signals::method(&call.callee);
             let relevant = signals::is_exec_call(call)
@@ -116,7 +125,7 @@ impl<'a> Signals<'a> {
                     method,
                     "createForAuthenticatedUser" | "createInOrg" | "createOrUpdateFileContents"
                 )
-                || (call.excerpt.contains("/user/repos") || call.excerpt.contains("/contents/.github/workflows"));
+                || names_github.get(index).copied().unwrap_or(true);
             if !relevant {
                 continue;
             }
