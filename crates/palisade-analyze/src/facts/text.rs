@@ -151,9 +151,14 @@ fn nesting(bytes: &[u8]) -> usize {
                 }
             }
             State::Quote(quote) => {
-                while i < bytes.len() && !matches!(bytes[i], b'\\' | b'\n' | b'$') && bytes[i] != quote {
-                    i += 1;
-                }
+                // The next byte that can end or interrupt the literal, found with memchr.
+                let rest = &bytes[i..];
+                let next = if quote == b'`' {
+                    memchr::memchr3(b'\\', b'$', quote, rest)
+                } else {
+                    memchr::memchr3(b'\\', b'\n', quote, rest)
+                };
+                i = next.map_or(bytes.len(), |n| i + n);
                 let Some(&b) = bytes.get(i) else { break };
                 if b == b'\\' {
                     i += 1;
@@ -171,15 +176,12 @@ fn nesting(bytes: &[u8]) -> usize {
                 }
             }
             State::LineComment => {
-                while i < bytes.len() && bytes[i] != b'\n' {
-                    i += 1;
-                }
+                i = memchr::memchr(b'\n', &bytes[i..]).map_or(bytes.len(), |n| i + n);
                 state = State::Code;
             }
             State::BlockComment => {
-                while i + 1 < bytes.len() && !(bytes[i] == b'*' && bytes[i + 1] == b'/') {
-                    i += 1;
-                }
+                // At the `*` of the closing `*/` (or the last byte when there is none).
+                i = memchr::memmem::find(&bytes[i..], b"*/").map_or(bytes.len().saturating_sub(1).max(i), |n| i + n);
                 state = State::Code;
                 i += 1;
             }

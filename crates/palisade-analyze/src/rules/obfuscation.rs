@@ -225,26 +225,42 @@ fn dangerous_strings(file: &FileFacts) -> Vec<&'static str> {
     found
 }
 
-/// The first line where at least 300 whitespace characters are followed by more code.
+/// The first line where at least 300 whitespace characters are followed by more code (after
+/// code on the same line, or after 1,000 or more). A run of 300 spaces or tabs covers two
+/// multiples of 150, so only every 150th byte is looked at until one is a space or tab.
 fn off_screen_code(text: &str) -> Option<(u32, usize)> {
-    for (index, line) in text.lines().enumerate() {
-        if line.len() < 300 {
+    const STEP: usize = 150;
+    let bytes = text.as_bytes();
+    let blank = |b: u8| b == b' ' || b == b'\t';
+    let mut probe = 0usize;
+    while probe < bytes.len() {
+        if !blank(bytes[probe]) {
+            probe += STEP;
             continue;
         }
-        let bytes = line.as_bytes();
-        let mut run = 0usize;
-        let mut seen_code_before = false;
-        for &b in bytes {
-            if b == b' ' || b == b'\t' {
-                run += 1;
-                continue;
+        // The whole run of spaces and tabs around the probe.
+        let start = bytes[..probe].iter().rposition(|b| !blank(*b)).map_or(0, |i| i + 1);
+        let end = bytes[probe..]
+            .iter()
+            .position(|b| !blank(*b))
+            .map_or(bytes.len(), |n| probe + n);
+        let run = end - start;
+        if run >= 300 {
+            // Code after the run on the same line (a `\r` before `\n` ends the line).
+            let code_after = match bytes.get(end) {
+                None | Some(b'\n') => false,
+                Some(b'\r') => bytes.get(end + 1) != Some(&b'\n'),
+                Some(_) => true,
+            };
+            let line_start = memchr::memrchr(b'\n', &bytes[..start]).map_or(0, |i| i + 1);
+            let code_before = start > line_start;
+            if code_after && (code_before || run >= 1000) {
+                let line = memchr::memchr_iter(b'\n', &bytes[..start]).count() + 1;
+                return Some((line as u32, run));
             }
-            if run >= 300 && (seen_code_before || run >= 1000) {
-                return Some((index as u32 + 1, run));
-            }
-            run = 0;
-            seen_code_before = true;
         }
+        // The next probe after this run.
+        probe = (end / STEP + 1) * STEP;
     }
     None
 }
@@ -336,6 +352,56 @@ mod tests {
             ));
         }
         out
+    }
+
+    /// The line-by-line definition of off-screen code, for comparison.
+    fn off_screen_reference(text: &str) -> Option<(u32, usize)> {
+        for (index, line) in text.lines().enumerate() {
+            let mut run = 0usize;
+            let mut seen_code_before = false;
+            for &b in line.as_bytes() {
+                if b == b' ' || b == b'\t' {
+                    run += 1;
+                    continue;
+                }
+                if run >= 300 && (seen_code_before || run >= 1000) {
+                    return Some((index as u32 + 1, run));
+                }
+                run = 0;
+                seen_code_before = true;
+            }
+        }
+        None
+    }
+
+    #[test]
+    fn off_screen_probe_matches_the_line_by_line_definition() {
+        // Deterministic pseudo-random texts made of code, runs of spaces/tabs and line ends.
+        let mut seed = 0x2545_f491_4f6c_dd1du64;
+        let mut next = move |n: u64| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed % n
+        };
+        for _ in 0..400 {
+            let mut text = String::new();
+            for _ in 0..next(12) {
+                match next(6) {
+                    0 => text.push('\n'),
+                    1 => text.push_str("\r\n"),
+                    2 => text.push('\r'),
+                    3 => text.push_str(&"x=1;".repeat(next(40) as usize)),
+                    _ => {
+                        let len = [10, 299, 300, 301, 999, 1000, 1200][next(7) as usize];
+                        for _ in 0..len {
+                            text.push(if next(9) == 0 { '\t' } else { ' ' });
+                        }
+                    }
+                }
+            }
+            assert_eq!(off_screen_code(&text), off_screen_reference(&text), "{text:?}");
+        }
     }
 
     #[test]
