@@ -206,40 +206,9 @@ const SINK_ROOTS: &[&str] = &[
     "process",
     "util",
 ];
-const SINK_METHODS: &[&str] = &[
-    "writeFile",
-    "writeFileSync",
-    "appendFile",
-    "appendFileSync",
-    "createWriteStream",
-    "copyFile",
-    "copyFileSync",
-    "cp",
-    "cpSync",
-    "outputFile",
-    "outputFileSync",
-    "outputJson",
-    "outputJsonSync",
-    "writeJson",
-    "writeJsonSync",
-    "symlink",
-    "symlinkSync",
-    "rename",
-    "renameSync",
-    "rm",
-    "rmSync",
-    "rmdir",
-    "rmdirSync",
-    "remove",
-    "removeSync",
-    "emptyDir",
-    "emptyDirSync",
-    "unlink",
-    "unlinkSync",
-    "open",
-    "send",
-    "_compile",
-];
+/// Method names outside the classifiers' write and delete lists that a classifier accepts
+/// (`XMLHttpRequest…open/send`, `module._compile`).
+const OTHER_SINK_METHODS: &[&str] = &["open", "send", "_compile"];
 
 fn may_be_sink(callee: &str) -> bool {
     static ROOTS: std::sync::OnceLock<rustc_hash::FxHashSet<&'static str>> = std::sync::OnceLock::new();
@@ -250,7 +219,14 @@ fn may_be_sink(callee: &str) -> bool {
         .get_or_init(|| SINK_ROOTS.iter().copied().collect())
         .contains(root)
         || METHODS
-            .get_or_init(|| SINK_METHODS.iter().copied().collect())
+            .get_or_init(|| {
+                signals::WRITE_METHODS
+                    .iter()
+                    .chain(signals::DELETE_METHODS)
+                    .chain(OTHER_SINK_METHODS)
+                    .copied()
+                    .collect()
+            })
             .contains(signals::method(callee))
 }
 

@@ -33,7 +33,7 @@ fn normalize(callee: &str) -> &str {
 
 const FS_MODULES: &[&str] = &["fs", "fs.promises", "fs/promises", "fs-extra", "graceful-fs", "?"];
 
-const WRITE_METHODS: &[&str] = &[
+pub(crate) const WRITE_METHODS: &[&str] = &[
     "writeFile",
     "writeFileSync",
     "appendFile",
@@ -66,7 +66,7 @@ pub(crate) fn classify_write(call: &Call) -> bool {
     WRITE_METHODS.contains(&method(callee)) && (FS_MODULES.contains(&receiver) || receiver.starts_with('?'))
 }
 
-const DELETE_METHODS: &[&str] = &[
+pub(crate) const DELETE_METHODS: &[&str] = &[
     "rm",
     "rmSync",
     "rmdir",
