@@ -520,7 +520,7 @@ type Outcome = (Option<walk::AstFacts>, bool, Option<String>);
 
 /// Arenas up to this size are kept for the next file (reset, not freed); larger ones, left
 /// by a rare huge file (the arena is 8-11 times the source: 67 MB for typescript.js), are freed so
-/// that idle threads (one parse thread per rayon worker) do not hold them.
+/// that idle threads (one parse thread per rayon worker) do not hold more than this each.
 const ARENA_RETAIN_BYTES: usize = 128 << 20;
 
 /// Parses `text` with each source type in turn until one parses cleanly, walking the
