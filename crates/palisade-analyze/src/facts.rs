@@ -248,7 +248,7 @@ impl FileFacts {
     }
 
     /// The string constants lower-cased, each followed by its base64-decoded text when it
-    /// decodes to a printable word (`signals::strings_with_decoded`), computed once.
+    /// decodes to a printable word (`rules::lower_strings_with_decoded`), computed once.
     pub(crate) fn lower_strings(&self) -> &[(u32, String)] {
         self.derived
             .lower_strings

@@ -476,41 +476,12 @@ fn init_main(plan: &Plan, output: &std::fs::File, status: &mut std::fs::File) ->
     // 7. The steps, in order, reaping every process; npm stops at the first failing script.
     let steps_started = std::time::SystemTime::now();
     for step in &plan.steps {
-        let _ = writeln!(status, "start {}", step.name);
-        let started = Instant::now();
-        let result = run_step(step, output);
-        let outcome = match result {
-            Ok(WaitStatus::Exited(_, code)) => format!("exit {code}"),
-            Ok(WaitStatus::Signaled(_, signal, _)) => format!("signal {}", signal as i32),
-            Ok(other) => format!("other {other:?}"),
-            Err(message) => format!("failed {message}"),
-        };
-        let _ = writeln!(
-            status,
-            "end {} {} {}",
-            step.name,
-            started.elapsed().as_millis(),
-            outcome
-        );
+        let outcome = run_logged(step, output, status);
         if step.name != "load" && !outcome.starts_with("exit 0") {
             // npm aborts the install; still load the entry point to observe it.
             if let Some(load) = plan.steps.iter().find(|candidate| candidate.name == "load") {
                 if !std::ptr::eq(load, step) {
-                    let _ = writeln!(status, "start {}", load.name);
-                    let started = Instant::now();
-                    let outcome = match run_step(load, output) {
-                        Ok(WaitStatus::Exited(_, code)) => format!("exit {code}"),
-                        Ok(WaitStatus::Signaled(_, signal, _)) => format!("signal {}", signal as i32),
-                        Ok(other) => format!("other {other:?}"),
-                        Err(message) => format!("failed {message}"),
-                    };
-                    let _ = writeln!(
-                        status,
-                        "end {} {} {}",
-                        load.name,
-                        started.elapsed().as_millis(),
-                        outcome
-                    );
+                    run_logged(load, output, status);
                 }
             }
             break;
@@ -581,6 +552,27 @@ fn report_dropped_files(since: std::time::SystemTime, status: &mut std::fs::File
 }
 
 /// Forks one step and waits for it, reaping any other process that ends meanwhile.
+/// Runs one step with its `start` and `end` lines on the status pipe; returns the outcome as
+/// written there (`exit 0`, `signal 9`, `failed …`).
+fn run_logged(step: &StepPlan, output: &std::fs::File, status: &mut std::fs::File) -> String {
+    let _ = writeln!(status, "start {}", step.name);
+    let started = Instant::now();
+    let outcome = match run_step(step, output) {
+        Ok(WaitStatus::Exited(_, code)) => format!("exit {code}"),
+        Ok(WaitStatus::Signaled(_, signal, _)) => format!("signal {}", signal as i32),
+        Ok(other) => format!("other {other:?}"),
+        Err(message) => format!("failed {message}"),
+    };
+    let _ = writeln!(
+        status,
+        "end {} {} {}",
+        step.name,
+        started.elapsed().as_millis(),
+        outcome
+    );
+    outcome
+}
+
 fn run_step(step: &StepPlan, output: &std::fs::File) -> Result<WaitStatus, String> {
     // SAFETY: init is single-threaded; the child only redirects descriptors and execs.
     match unsafe { fork() } {

@@ -274,7 +274,7 @@ impl FileRule for Destructive {
         }
         static GEO: Needles = Needles::new(GEO_APIS);
         static COUNTRY: Needles = Needles::new(COUNTRIES);
-        let strings = signals::strings_with_decoded(file);
+        let strings = file.lower_strings();
         let geo_api = GEO
             .first_item(file.lower_strings_blob())
             .and_then(|index| strings.get(index))

@@ -309,13 +309,8 @@ pub(crate) fn decode_base64_word(value: &str) -> Option<String> {
     (printable && !text.trim().is_empty()).then_some(text)
 }
 
-/// The file's string constants, lower-cased, each followed by its base64-decoded text when it
-/// decodes to printable text. Computed once per file ([`FileFacts::lower_strings`]).
-pub(crate) fn strings_with_decoded(file: &FileFacts) -> &[(u32, String)] {
-    file.lower_strings()
-}
-
-/// The computation behind [`strings_with_decoded`].
+/// The string constants, lower-cased, each followed by its base64-decoded text when it decodes
+/// to printable text: what [`FileFacts::lower_strings`] computes once per file.
 pub(crate) fn lower_strings_with_decoded(strings: &[StrConst]) -> Vec<(u32, String)> {
     let mut out = Vec::with_capacity(strings.len());
     for string in strings {
