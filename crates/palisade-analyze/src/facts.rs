@@ -177,16 +177,16 @@ pub struct FileFacts {
     /// Module specifiers imported/required with a known (folded) value.
     pub imports: Vec<String>,
     pub metrics: Metrics,
-    /// Views the rules share, computed on first use (see [`FileFacts::lower_text`]).
+    /// Views the rules share, computed on first use (see [`FileFacts::lower_strings`]).
     #[serde(skip)]
     pub(crate) derived: Derived,
 }
 
-/// Views of one file that several rules need, computed once on first use: without them
-/// each rule lower-cased the whole text and classified every call again.
+/// Views of one file that several rules need, computed once on first use. (Whole-text
+/// searches ignoring case go through `signals::found_ignore_ascii_case`, a block at a time,
+/// rather than a lower-cased copy of the text.)
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Derived {
-    lower: std::sync::OnceLock<String>,
     lower_strings: std::sync::OnceLock<Vec<(u32, String)>>,
     strings_blob: std::sync::OnceLock<Blob>,
     lower_strings_blob: std::sync::OnceLock<Blob>,
@@ -237,14 +237,6 @@ impl FileFacts {
         let text = self.text.as_deref()?;
         let line = text.lines().nth(line.checked_sub(1)? as usize)?;
         Some(palisade_core::bounded_excerpt(line, 200))
-    }
-
-    /// The text with ASCII letters lower-cased (byte offsets unchanged), "" for binary
-    /// files; computed once and shared by the rules.
-    pub fn lower_text(&self) -> &str {
-        self.derived
-            .lower
-            .get_or_init(|| self.text.as_deref().map(str::to_ascii_lowercase).unwrap_or_default())
     }
 
     /// The string constants lower-cased, each followed by its base64-decoded text when it

@@ -305,7 +305,7 @@ impl FileRule for Destructive {
                 "isvalidtoken",
                 "revoked",
             ]);
-            TOKEN_GATE.any_in(file.lower_text())
+            TOKEN_GATE.any_in(file.text.as_deref().unwrap_or(""))
         };
 
         let mut destroys: Option<(u32, String, String)> = None;
@@ -480,7 +480,7 @@ fn overwrite_walk(file: &FileFacts, strings: &[(u32, String)]) -> Option<(u32, S
         .calls
         .iter()
         .any(|c| matches!(signals::method(&c.callee), "lstatSync" | "statSync" | "lstat" | "stat"))
-        || memchr::memmem::find(file.lower_text().as_bytes(), b"isdirectory").is_some();
+        || signals::contains_any_ignore_ascii_case(file.text.as_deref().unwrap_or(""), &["isdirectory"]);
     let sweeping_start = strings
         .iter()
         .any(|(_, s)| matches!(s.as_str(), "/" | "./" | "../" | "../../" | "~" | "c:\\"));

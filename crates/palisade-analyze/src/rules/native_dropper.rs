@@ -538,9 +538,11 @@ fn check_js(
     }
 
     // A temp-dir binary fetched over the network, chmodded and run hidden, all in one place.
-    let lower_text = file.lower_text();
     let temp = !chmods.is_empty()
-        && (lower_text.contains("os.tmpdir()") || lower_text.contains("'/tmp/") || lower_text.contains("\"/tmp/"));
+        && signals::contains_any_ignore_ascii_case(
+            file.text.as_deref().unwrap_or(""),
+            &["os.tmpdir()", "'/tmp/", "\"/tmp/"],
+        );
     for chmod in &chmods {
         let hidden = exec_calls
             .iter()

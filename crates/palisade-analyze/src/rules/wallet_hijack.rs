@@ -73,8 +73,9 @@ impl FileRule for WalletHijack {
     }
 }
 
-/// Whether none of `needles` occurs in `haystack`, in one automaton pass (most files name
-/// none; the few that do are then searched needle by needle, which keeps the lists' order).
+/// Whether none of `needles` (lower-case) occurs in `haystack` ignoring ASCII case, in one
+/// automaton pass (most files name none; the few that do are then searched needle by needle,
+/// which keeps the lists' order).
 fn none_of(
     matcher: &'static OnceLock<Option<AhoCorasick>>,
     needles: impl Iterator<Item = &'static str>,
@@ -85,6 +86,7 @@ fn none_of(
         .get_or_init(|| {
             AhoCorasick::builder()
                 .kind(Some(aho_corasick::AhoCorasickKind::DFA))
+                .ascii_case_insensitive(true)
                 .build(needles)
                 .ok()
         })
@@ -304,30 +306,31 @@ fn check_hooks(file: &FileFacts, out: &mut Vec<Finding>) {
     if !candidate && addresses.is_empty() {
         return;
     }
-    let lower = file.lower_text();
+    // Searched ignoring ASCII case, without a lower-cased copy of the whole text.
+    let text = file.text.as_deref().unwrap_or("");
     // Solana-shaped strings are any long base58 word; only count them next to other chains.
     let strong_kinds = kinds.iter().filter(|kind| **kind != "solana").count();
     let kinds_count = if strong_kinds > 0 { kinds.len() } else { 0 };
     // Every finding below needs a hook, or a similarity search plus address patterns: files
     // with neither (most large bundles that pass the gate) stop before the text searches.
     let possible_hooks = collect_hooks(file, true);
-    let similarity = memchr::memmem::find(lower.as_bytes(), b"levenshtein").is_some()
-        || memchr::memmem::find(lower.as_bytes(), b"editdistance").is_some()
-        || signals::contains_ignoring_whitespace(lower, "[i-1][j-1]")
-        || signals::contains_ignoring_whitespace(lower, "[j-1][i-1]");
+    let similarity = signals::contains_any_ignore_ascii_case(text, &["levenshtein", "editdistance"])
+        || signals::contains_ignoring_whitespace(text, "[i-1][j-1]")
+        || signals::contains_ignoring_whitespace(text, "[j-1][i-1]");
     if possible_hooks.network.is_empty() && possible_hooks.provider.is_empty() && !similarity {
         return;
     }
     // One automaton pass rules out most files at once.
     let transaction_methods: Vec<&str> = {
         static MATCHER: OnceLock<Option<AhoCorasick>> = OnceLock::new();
-        if possible_hooks.provider.is_empty() || none_of(&MATCHER, TRANSACTION_METHODS.iter().copied(), lower) {
+        if possible_hooks.provider.is_empty() || none_of(&MATCHER, TRANSACTION_METHODS.iter().copied(), text) {
             Vec::new()
         } else {
+            let found = signals::found_ignore_ascii_case(text, TRANSACTION_METHODS, false);
             TRANSACTION_METHODS
                 .iter()
-                .copied()
-                .filter(|method| lower.contains(method))
+                .zip(found)
+                .filter_map(|(method, found)| found.then_some(*method))
                 .collect()
         }
     };
@@ -341,11 +344,13 @@ fn check_hooks(file: &FileFacts, out: &mut Vec<Finding>) {
     // Address-matching regular expressions, as written in the source (regex literals keep
     // their characters together; whitespace inside one would change what it matches).
     let mut pattern_kinds: Vec<&str> = Vec::new();
-    static PATTERNS: OnceLock<Option<AhoCorasick>> = OnceLock::new();
-    let any_pattern = !none_of(&PATTERNS, ADDRESS_PATTERNS.iter().map(|(_, f)| *f), lower);
-    for (kind, fragment) in ADDRESS_PATTERNS.iter().filter(|_| any_pattern) {
-        if lower.contains(fragment) && !pattern_kinds.contains(kind) {
-            pattern_kinds.push(kind);
+    if contains_any_fragment(text, ADDRESS_PATTERNS.iter().map(|(_, f)| *f)) {
+        let fragments: Vec<&str> = ADDRESS_PATTERNS.iter().map(|(_, f)| *f).collect();
+        let found = signals::found_ignore_ascii_case(text, &fragments, false);
+        for ((kind, _), found) in ADDRESS_PATTERNS.iter().zip(found) {
+            if found && !pattern_kinds.contains(kind) {
+                pattern_kinds.push(kind);
+            }
         }
     }
     let rewrites_addresses = kinds_count >= 2 || (pattern_kinds.len() >= 2 && (similarity || kinds_count >= 1));
@@ -433,6 +438,30 @@ fn check_hooks(file: &FileFacts, out: &mut Vec<Finding>) {
             "",
         ));
     }
+}
+
+/// Whether `text` contains any of `fragments` (lower-case regular-expression fragments),
+/// ignoring ASCII case. Fragments with a `[` are looked for only where the text has one (found
+/// with `memchr`, then compared in place), which is far quicker on large bundles than an
+/// automaton whose candidate bytes (`t`, `b`, `0`) occur everywhere.
+fn contains_any_fragment<'a>(text: &str, fragments: impl Iterator<Item = &'a str>) -> bool {
+    let bytes = text.as_bytes();
+    let mut anchored: Vec<(usize, &[u8])> = Vec::new();
+    for fragment in fragments {
+        match fragment.find('[') {
+            Some(at) => anchored.push((at, fragment.as_bytes())),
+            None if signals::contains_any_ignore_ascii_case(text, &[fragment]) => return true,
+            None => {}
+        }
+    }
+    memchr::memchr_iter(b'[', bytes).any(|bracket| {
+        anchored.iter().any(|&(at, fragment)| {
+            bracket
+                .checked_sub(at)
+                .and_then(|start| bytes.get(start..start + fragment.len()))
+                .is_some_and(|window| window.eq_ignore_ascii_case(fragment))
+        })
+    })
 }
 
 /// Names of values that hold wallet secrets.
@@ -650,6 +679,44 @@ fn check_key_exfiltration(file: &FileFacts, out: &mut Vec<Finding>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn fragment_search_is_substring_search() {
+        let fragments = || ADDRESS_PATTERNS.iter().map(|(_, f)| *f);
+        for (_, fragment) in ADDRESS_PATTERNS {
+            for text in [
+                fragment.to_string(),
+                format!("x = /{fragment}/g;"),
+                format!("[[{fragment}"),
+                fragment.to_ascii_uppercase(),
+            ] {
+                assert!(contains_any_fragment(&text, fragments()), "{text}");
+            }
+            // Cut short, or with the bracket moved, it no longer matches.
+            let cut = &fragment[..fragment.len() - 1];
+            assert_eq!(
+                contains_any_fragment(cut, fragments()),
+                fragments().any(|f| cut.contains(f)),
+                "{cut}"
+            );
+        }
+        for text in [
+            "",
+            "[",
+            "a[b]c",
+            "0x[",
+            "bc1q|bc1",
+            "[13]",
+            "t[1-9a-hj-np-za-km-z]{3",
+            "(BC1Q|bc1P)",
+        ] {
+            assert_eq!(
+                contains_any_fragment(text, fragments()),
+                fragments().any(|f| text.to_ascii_lowercase().contains(f)),
+                "{text}"
+            );
+        }
+    }
     use crate::facts;
 
     fn run(source: &str) -> Vec<Finding> {
