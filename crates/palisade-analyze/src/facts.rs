@@ -530,6 +530,10 @@ fn parse_and_walk(
         arena.reset();
         let options = oxc_parser::ParseOptions {
             allow_return_outside_function: true,
+            // No `ParenthesizedExpression` nodes: fewer nodes to build and walk (minified code
+            // is full of `(0, f)(x)` and `!(function(){…})()`), and the walker looks through
+            // parentheses anyway.
+            preserve_parens: false,
             ..Default::default()
         };
         let parsed = oxc_parser::Parser::new(arena, text, source_type)

@@ -14,11 +14,14 @@ pub(crate) struct TextScan {
     /// longest run of prefix-operator characters (`!!!!x`, `- - -x`), which oxc also
     /// parses recursively.
     pub max_nesting: usize,
+    /// The line index of the last [`TextScan::position`] answer.
+    last_line: std::cell::Cell<usize>,
 }
 
 /// Bytes that matter to the nesting state machine in code: quotes, `/`, brackets and the
 /// prefix operators. Everything else (identifiers, whitespace, other punctuation) is
 /// skipped in bulk.
+#[cfg(test)]
 static CODE_SPECIAL: [bool; 256] = table(b"\"'`/([{)]}!~-+");
 /// Whitespace bytes (not counted as content).
 static SPACE: [bool; 256] = table(b" \t\n\r\x0B\x0C");
@@ -62,6 +65,7 @@ pub(crate) fn scan(text: &str) -> TextScan {
         non_space,
         jsfuck_chars,
         max_nesting,
+        last_line: std::cell::Cell::new(0),
     }
 }
 
@@ -84,10 +88,86 @@ fn count_classes(bytes: &[u8]) -> (usize, usize) {
     (spaces, jsfuck)
 }
 
+/// Where the bytes special in code ([`CODE_SPECIAL`]) are, 64 at a time: a bit mask per
+/// 64-byte window, computed with comparisons the compiler turns into vector instructions,
+/// then read with `trailing_zeros`. Dense code has a special byte every few bytes; testing
+/// them one at a time was most of the text pass.
+struct Specials<'a> {
+    bytes: &'a [u8],
+    base: usize,
+    mask: u64,
+}
+
+impl<'a> Specials<'a> {
+    fn new(bytes: &'a [u8]) -> Self {
+        Specials {
+            bytes,
+            base: usize::MAX,
+            mask: 0,
+        }
+    }
+
+    /// The position of the first special byte at or after `at`, or the length of the text.
+    fn next_from(&mut self, mut at: usize) -> usize {
+        let len = self.bytes.len();
+        loop {
+            if at >= len {
+                return len;
+            }
+            if at < self.base || at - self.base >= 64 {
+                self.base = at;
+                self.mask = special_mask(&self.bytes[at..len.min(at + 64)]);
+            }
+            let rest = self.mask >> (at - self.base);
+            if rest != 0 {
+                return at + rest.trailing_zeros() as usize;
+            }
+            at = self.base + 64;
+        }
+    }
+}
+
+/// Bit `k` set when `chunk[k]` (up to 64 bytes) is special in code.
+fn special_mask(chunk: &[u8]) -> u64 {
+    let mut flags = [0u8; 64];
+    for (flag, &b) in flags.iter_mut().zip(chunk) {
+        *flag = ((b == b'"')
+            | (b == b'\'')
+            | (b == b'`')
+            | (b == b'/')
+            | (b == b'(')
+            | (b == b'[')
+            | (b == b'{')
+            | (b == b')')
+            | (b == b']')
+            | (b == b'}')
+            | (b == b'!')
+            | (b == b'~')
+            | (b == b'-')
+            | (b == b'+')) as u8;
+    }
+    // Eight 0/1 bytes to eight bits with one multiplication: byte `k` of the product's top
+    // byte collects bit `8k` of `x` and nothing else (the shifted copies never overlap).
+    let mut mask = 0u64;
+    for (i, eight) in flags.chunks_exact(8).enumerate() {
+        let x = u64::from_le_bytes(eight.try_into().unwrap_or([0; 8]));
+        mask |= (x.wrapping_mul(0x0102_0408_1020_4080) >> 56) << (8 * i);
+    }
+    mask
+}
+
 /// Deepest nesting of `(`, `[`, `{` outside string literals and comments, plus runs of
 /// prefix operators. Regular expression literals are not recognised (a quote inside one
 /// can hide nesting from this estimate; the parse thread's large stack covers that).
 fn nesting(bytes: &[u8]) -> usize {
+    let mut specials = Specials::new(bytes);
+    nesting_with(bytes, |at| specials.next_from(at))
+}
+
+/// [`nesting`], with `next_special(at)` giving the first byte at or after `at` that is
+/// special in code (or the length of the text).
+fn nesting_with(bytes: &[u8], mut next_special: impl FnMut(usize) -> usize) -> usize {
+    let comment_end = memchr::memmem::Finder::new(b"*/");
     #[derive(Clone, Copy, PartialEq)]
     enum State {
         Code,
@@ -107,16 +187,7 @@ fn nesting(bytes: &[u8]) -> usize {
         match state {
             State::Code => {
                 let start = i;
-                // Eight bytes at a time while none of them is special, then byte by byte.
-                while let Some(block) = bytes.get(i..i + 8) {
-                    if block.iter().fold(false, |any, &b| any | CODE_SPECIAL[b as usize]) {
-                        break;
-                    }
-                    i += 8;
-                }
-                while i < bytes.len() && !CODE_SPECIAL[bytes[i] as usize] {
-                    i += 1;
-                }
+                i = next_special(i);
                 if prefix_run > 0 && i > start && bytes[start..i].iter().any(|b| !SPACE[*b as usize]) {
                     prefix_run = 0;
                 }
@@ -181,7 +252,9 @@ fn nesting(bytes: &[u8]) -> usize {
             }
             State::BlockComment => {
                 // At the `*` of the closing `*/` (or the last byte when there is none).
-                i = memchr::memmem::find(&bytes[i..], b"*/").map_or(bytes.len().saturating_sub(1).max(i), |n| i + n);
+                i = comment_end
+                    .find(&bytes[i..])
+                    .map_or(bytes.len().saturating_sub(1).max(i), |n| i + n);
                 state = State::Code;
                 i += 1;
             }
@@ -192,13 +265,25 @@ fn nesting(bytes: &[u8]) -> usize {
 }
 
 impl TextScan {
-    /// 1-based line and column of a byte offset.
+    /// 1-based line and column of a byte offset. The walk asks in (nearly) source order, so
+    /// the line of the previous answer or the next one is tried before a binary search over
+    /// a line table that can be far larger than the cache (typescript.js: 200,000 lines).
     pub fn position(&self, offset: u32) -> (u32, u32) {
-        let index = self
-            .line_starts
-            .partition_point(|&start| start <= offset)
-            .saturating_sub(1);
-        let start = self.line_starts.get(index).copied().unwrap_or(0);
+        let starts = &self.line_starts;
+        let on_line = |index: usize| {
+            starts.get(index).is_some_and(|&start| start <= offset)
+                && starts.get(index + 1).is_none_or(|&next| offset < next)
+        };
+        let hint = self.last_line.get();
+        let index = if on_line(hint) {
+            hint
+        } else if on_line(hint + 1) {
+            hint + 1
+        } else {
+            starts.partition_point(|&start| start <= offset).saturating_sub(1)
+        };
+        self.last_line.set(index);
+        let start = starts.get(index).copied().unwrap_or(0);
         (index as u32 + 1, offset.saturating_sub(start) + 1)
     }
 
@@ -210,6 +295,70 @@ impl TextScan {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn special_mask_is_the_code_special_table() {
+        let all: Vec<u8> = (0..=255).collect();
+        for chunk in all.chunks(64) {
+            let mask = special_mask(chunk);
+            for (k, &b) in chunk.iter().enumerate() {
+                assert_eq!(mask >> k & 1 == 1, CODE_SPECIAL[b as usize], "byte {b:#04x}");
+            }
+        }
+        // Short chunks leave the bits past their end clear.
+        assert_eq!(special_mask(b"a(b"), 0b010);
+        assert_eq!(special_mask(b""), 0);
+    }
+
+    /// [`nesting`] finding special bytes one at a time with the table, as first written.
+    fn nesting_bytewise(bytes: &[u8]) -> usize {
+        nesting_with(bytes, |mut at| {
+            while at < bytes.len() && !CODE_SPECIAL[bytes[at] as usize] {
+                at += 1;
+            }
+            at
+        })
+    }
+
+    #[test]
+    fn nesting_is_the_bytewise_reference() {
+        let samples = [
+            "",
+            "((((",
+            "a = '(((' + `${((x))}` // (((\n/* [[[ */ f(g(h()))",
+            "!!!!!x; - - -y; ~+~+z",
+            "`a${`b${`c${(d)}`}`}` + '\\'' + \"(\\\"\"",
+            "'unterminated ((( \n ((( ",
+            "/* unterminated (((",
+        ];
+        for sample in samples {
+            assert_eq!(
+                nesting(sample.as_bytes()),
+                nesting_bytewise(sample.as_bytes()),
+                "{sample:?}"
+            );
+        }
+        // Random texts over the bytes that matter, at every length around the 64-byte windows.
+        let alphabet = b"\"'`/([{)]}!~-+ \n\\$*ab\t";
+        let mut state = 0x2545_f491_4f6c_dd1du64;
+        for round in 0..3_000 {
+            let len = round % 300;
+            let text: Vec<u8> = (0..len)
+                .map(|_| {
+                    state ^= state << 13;
+                    state ^= state >> 7;
+                    state ^= state << 17;
+                    alphabet[(state % alphabet.len() as u64) as usize]
+                })
+                .collect();
+            assert_eq!(
+                nesting(&text),
+                nesting_bytewise(&text),
+                "{:?}",
+                String::from_utf8_lossy(&text)
+            );
+        }
+    }
 
     #[test]
     fn nesting_ignores_strings_and_comments() {
@@ -238,5 +387,23 @@ mod tests {
         assert_eq!(scan.position(4), (2, 2));
         assert_eq!(scan.position(7), (4, 1));
         assert_eq!(scan.max_line_len, 2);
+        // Any order of questions gets the binary search's answers (the last line is remembered).
+        let text = "a\n\nbb\nccc\n\n\nd\n";
+        let scan = super::scan(text);
+        let reference = |offset: u32| {
+            let before = &text[..offset as usize];
+            let line = before.matches('\n').count() as u32 + 1;
+            let column = (offset as usize - before.rfind('\n').map_or(0, |at| at + 1)) as u32 + 1;
+            (line, column)
+        };
+        let offsets: Vec<u32> = (0..text.len() as u32)
+            .chain((0..text.len() as u32).rev())
+            .chain([3, 9, 0, 14, 14, 2])
+            .collect();
+        for offset in offsets {
+            assert_eq!(scan.position(offset), reference(offset), "{offset}");
+        }
+        // Offsets past the end stay on the last line.
+        assert_eq!(scan.position(100).0, scan.lines() as u32);
     }
 }
