@@ -76,12 +76,13 @@ enum Resolved {
     Path(String),
 }
 
-/// `u8::is_ascii_whitespace` as a table (the excerpt loop looks at every byte).
+/// The ASCII bytes `char::is_whitespace` accepts (`bounded_excerpt`'s notion, which adds the
+/// vertical tab to `u8::is_ascii_whitespace`), as a table: the excerpt loop looks at every byte.
 static ASCII_WHITESPACE: [bool; 256] = {
     let mut table = [false; 256];
     let mut byte = 0;
-    while byte < 256 {
-        table[byte] = (byte as u8).is_ascii_whitespace();
+    while byte < 128 {
+        table[byte] = (byte as u8).is_ascii_whitespace() || byte == 0x0B;
         byte += 1;
     }
     table
@@ -265,17 +266,18 @@ impl<'a, 's> Walker<'a, 's> {
         // ASCII fast path of `bounded_excerpt` (same output): whitespace runs collapse to
         // one space, `…` marks a cut. Runs of other bytes are copied whole.
         let bytes = text.as_bytes();
-        let mut out: Vec<u8> = Vec::with_capacity(bytes.len().min(MAX_CHARS) + 3);
+        // Pieces of `text` are copied as `str` (cut only at ASCII bytes): no re-validation.
+        let mut out = String::with_capacity(bytes.len().min(MAX_CHARS) + 3);
         let mut i = 0;
         let mut last_space = true;
         while i < bytes.len() {
             if ASCII_WHITESPACE[bytes[i] as usize] {
                 if !last_space {
                     if out.len() == MAX_CHARS {
-                        out.extend_from_slice("…".as_bytes());
+                        out.push('…');
                         break;
                     }
-                    out.push(b' ');
+                    out.push(' ');
                     last_space = true;
                 }
                 i += 1;
@@ -283,18 +285,18 @@ impl<'a, 's> Walker<'a, 's> {
             }
             let run = whitespace_position(&bytes[i..]);
             let take = run.min(MAX_CHARS - out.len());
-            out.extend_from_slice(&bytes[i..i + take]);
+            out.push_str(text.get(i..i + take).unwrap_or(""));
             if take < run {
-                out.extend_from_slice("…".as_bytes());
+                out.push('…');
                 break;
             }
             i += run;
             last_space = false;
         }
-        if out.last() == Some(&b' ') {
+        if out.ends_with(' ') {
             out.pop();
         }
-        String::from_utf8(out).unwrap_or_default()
+        out
     }
 
     // ---- resolution ---------------------------------------------------------------------
@@ -1819,17 +1821,56 @@ pub(crate) fn number_to_string(value: f64) -> String {
 #[cfg(test)]
 #[test]
 fn whitespace_position_matches_a_plain_search() {
-    let samples: [&[u8]; 6] = [
+    let samples: [&[u8]; 7] = [
         b"",
         b"abcdefghijklmnopq",
         b"abcdefghij klm",
         b"a\tb",
         b"abcdefgh\x0Cijkl",
         b"\x01\x02\x03\x04\x05\x06\x07\x08\x1F!abc\rdef",
+        b"abcdefghijk\x0Bl",
     ];
     for sample in samples {
-        let plain = sample.iter().position(u8::is_ascii_whitespace).unwrap_or(sample.len());
+        let plain = sample
+            .iter()
+            .position(|&b| (b as char).is_whitespace())
+            .unwrap_or(sample.len());
         assert_eq!(whitespace_position(sample), plain, "{sample:?}");
+    }
+}
+
+#[cfg(test)]
+#[test]
+fn call_excerpts_are_bounded_excerpts_of_the_source() {
+    // The ASCII fast path gives what `bounded_excerpt` gives for the call's source text.
+    let alphabet = b"ab(){}.,'\" \t\n\r\x0B\x0C";
+    let mut state = 0x9e37_79b9_7f4a_7c15u64;
+    for round in 0..500 {
+        let len = round % 400;
+        let text: String = (0..len)
+            .map(|_| {
+                state ^= state << 13;
+                state ^= state >> 7;
+                state ^= state << 17;
+                alphabet[(state % alphabet.len() as u64) as usize] as char
+            })
+            .collect();
+        let scan = super::text::scan(&text);
+        let walker = Walker::new(&text, &scan, WalkLimits::default());
+        for (start, end) in [(0, len), (len / 3, len), (len / 2, len / 2 + 7)] {
+            // A call's span starts at its callee, never at whitespace.
+            let start = (start..len)
+                .find(|&i| !(text.as_bytes()[i] as char).is_whitespace())
+                .unwrap_or(len);
+            let end = end.clamp(start, len);
+            let span = oxc_span::Span::new(start as u32, end as u32);
+            let source = &text[start..end.min(start + 180)];
+            assert_eq!(
+                walker.excerpt(span),
+                palisade_core::bounded_excerpt(source, 160),
+                "{source:?}"
+            );
+        }
     }
 }
 

@@ -214,7 +214,7 @@ fn may_be_sink(callee: &str) -> bool {
     static ROOTS: std::sync::OnceLock<rustc_hash::FxHashSet<&'static str>> = std::sync::OnceLock::new();
     static METHODS: std::sync::OnceLock<rustc_hash::FxHashSet<&'static str>> = std::sync::OnceLock::new();
     let callee = sinks::normalize(callee);
-    let root = callee.split('.').next().unwrap_or(callee);
+    let root = callee.find('.').map_or(callee, |dot| &callee[..dot]);
     ROOTS
         .get_or_init(|| SINK_ROOTS.iter().copied().collect())
         .contains(root)

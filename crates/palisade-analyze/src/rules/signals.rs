@@ -32,16 +32,7 @@ fn last_dot(callee: &str) -> Option<usize> {
     callee.bytes().rposition(|b| b == b'.')
 }
 
-/// `node:fs` → `fs`, `globalThis.fetch` → `fetch`.
-fn normalize(callee: &str) -> &str {
-    let mut callee = callee.strip_prefix("node:").unwrap_or(callee);
-    for prefix in ["globalThis.", "window.", "global.", "self."] {
-        if let Some(rest) = callee.strip_prefix(prefix) {
-            callee = rest;
-        }
-    }
-    callee
-}
+use super::sinks::normalize;
 
 const FS_MODULES: &[&str] = &["fs", "fs.promises", "fs/promises", "fs-extra", "graceful-fs", "?"];
 
@@ -620,6 +611,17 @@ mod tests {
         assert!(contains_ignore_ascii_case("KEY", "key"));
         assert!(!contains_ignore_ascii_case("ke", "key"));
         assert!(!contains_ignore_ascii_case("monkey business", "mnemonic"));
+        // Short and long haystacks (plain loop and vector search) agree with the lowered text.
+        for len in [0, 1, 2, 3, 62, 63, 64, 65, 200] {
+            for at in 0..len {
+                let mut hay = "x".repeat(len);
+                if at + 3 <= len {
+                    hay.replace_range(at..at + 3, "kEy");
+                }
+                let expected = hay.to_ascii_lowercase().contains("key");
+                assert_eq!(contains_ignore_ascii_case(&hay, "key"), expected, "{len} {at}");
+            }
+        }
         assert!(contains_ignoring_whitespace("d[i - 1][j - 1] + 1", "[i-1][j-1]"));
         assert!(contains_ignoring_whitespace("d[I - 1][J - 1] + 1", "[i-1][j-1]"));
         assert!(contains_ignoring_whitespace("d[i-1][j-1]", "[i-1][j-1]"));

@@ -11,6 +11,10 @@ use crate::rules::RuleInfo;
 
 /// `node:child_process` → `child_process`, `globalThis.eval` → `eval`.
 pub fn normalize(callee: &str) -> &str {
+    // Every rule normalises every call's callee: most start with none of the prefixes' letters.
+    if !matches!(callee.as_bytes().first(), Some(b'n' | b'g' | b'w' | b's')) {
+        return callee;
+    }
     let mut callee = callee.strip_prefix("node:").unwrap_or(callee);
     for prefix in ["globalThis.", "window.", "global.", "self."] {
         if let Some(rest) = callee.strip_prefix(prefix) {
@@ -834,6 +838,19 @@ mod tests {
             credential_kinds("C:\\Users\\x\\.SSH\\id_rsa"),
             vec![CredentialKind::Ssh]
         );
+    }
+
+    #[test]
+    fn normalize_strips_module_and_global_prefixes() {
+        assert_eq!(normalize("node:child_process.exec"), "child_process.exec");
+        assert_eq!(normalize("globalThis.eval"), "eval");
+        assert_eq!(normalize("window.fetch"), "fetch");
+        assert_eq!(normalize("global.self.fetch"), "fetch");
+        assert_eq!(normalize("self.fetch"), "fetch");
+        assert_eq!(normalize("node:globalThis.x"), "x");
+        assert_eq!(normalize("selfish.fetch"), "selfish.fetch");
+        assert_eq!(normalize("?.send"), "?.send");
+        assert_eq!(normalize(""), "");
     }
 
     #[test]
