@@ -93,5 +93,39 @@ fn scan(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, extract, parse_only, scan);
+/// The whole analyzer over every bundle in turn, as one throughput figure: what a core
+/// sustains across large real bundles of both kinds (minified and not).
+fn scan_all(c: &mut Criterion) {
+    let bundles = bundles();
+    if bundles.is_empty() {
+        return;
+    }
+    let options = palisade_analyze::ScanOptions::default();
+    let packages: Vec<palisade_tarball::PackageContents> = bundles
+        .iter()
+        .map(|(name, data)| palisade_tarball::PackageContents {
+            origin: name.clone(),
+            files: vec![palisade_tarball::PackageFile {
+                path: name.clone(),
+                data: data.clone(),
+                mode: 0o644,
+            }],
+            ..Default::default()
+        })
+        .collect();
+    let bytes: u64 = bundles.iter().map(|(_, data)| data.len() as u64).sum();
+    let mut group = c.benchmark_group("scan-all");
+    group.sample_size(10);
+    group.throughput(Throughput::Bytes(bytes));
+    group.bench_function("all-bundles", |b| {
+        b.iter(|| {
+            for package in &packages {
+                std::hint::black_box(palisade_analyze::scan_package(std::hint::black_box(package), &options));
+            }
+        })
+    });
+    group.finish();
+}
+
+criterion_group!(benches, extract, parse_only, scan, scan_all);
 criterion_main!(benches);
