@@ -191,6 +191,7 @@ pub(crate) struct Derived {
     strings_blob: std::sync::OnceLock<Blob>,
     lower_strings_blob: std::sync::OnceLock<Blob>,
     excerpts_blob: std::sync::OnceLock<Blob>,
+    string_marks: std::sync::OnceLock<crate::rules::StringMarks>,
 }
 
 /// Many short texts joined into one and lower-cased (ASCII), so that a needle list is searched
@@ -223,6 +224,11 @@ impl Blob {
 
     pub(crate) fn text(&self) -> &str {
         &self.text
+    }
+
+    /// The number of items.
+    pub(crate) fn len(&self) -> usize {
+        self.starts.len()
     }
 
     /// The item that byte `offset` of the text belongs to.
@@ -259,6 +265,14 @@ impl FileFacts {
         self.derived
             .excerpts_blob
             .get_or_init(|| Blob::new(self.calls.iter().map(|c| c.excerpt.as_str())))
+    }
+
+    /// Which string constants name a credential path, a start-up location or the runner
+    /// (`rules::StringMarks`), found once for all the rules that ask.
+    pub(crate) fn string_marks(&self) -> &crate::rules::StringMarks {
+        self.derived
+            .string_marks
+            .get_or_init(|| crate::rules::string_marks(self.strings_blob()))
     }
 
     /// [`FileFacts::lower_strings`] as one [`Blob`] (item `i` is `lower_strings()[i]`).

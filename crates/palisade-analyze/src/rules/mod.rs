@@ -31,6 +31,7 @@ mod exfil_sink;
 mod obfuscation;
 mod shell_exec;
 mod sinks;
+pub(crate) use sinks::{string_marks, StringMarks};
 
 mod archive_anomaly;
 mod dependency_confusion_version;

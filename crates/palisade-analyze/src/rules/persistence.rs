@@ -1,9 +1,6 @@
 //! `persistence`: code that plants itself where it will run again (workflows, shell start-up
 //! files, cron, systemd and launchd units, git hooks, Windows Run keys, self-hosted runners).
 
-use std::sync::OnceLock;
-
-use aho_corasick::AhoCorasick;
 use palisade_core::{Capability, Confidence, Finding, Severity};
 
 use super::signals::{self, call_text, contains_any, finding, near, Needles};
@@ -135,7 +132,7 @@ const LOCATIONS: &[(&str, &[&str], Severity)] = &[
     ("a git hook", &[".git/hooks/", ".git\\hooks\\"], Severity::Low),
 ];
 
-const RUNNER: &[&str] = &[
+pub(super) const RUNNER: &[&str] = &[
     "config.sh --url",
     "config.cmd --url",
     "actions/runner/releases",
@@ -143,43 +140,22 @@ const RUNNER: &[&str] = &[
     "actions-runner-win",
 ];
 
+/// Every location fragment (lower-case), in list order.
+pub(super) fn location_fragments() -> impl Iterator<Item = &'static str> {
+    LOCATIONS.iter().flat_map(|(_, fragments, _)| fragments.iter().copied())
+}
+
 /// Whether an ASCII string contains a start-up location fragment, ignoring case.
 #[cfg(test)]
 fn mentions_location(value: &str) -> bool {
-    ascii_matches(location_matcher(), value)
-}
-
-/// One ASCII case-insensitive automaton over every location fragment.
-fn location_matcher() -> &'static Option<AhoCorasick> {
-    static MATCHER: OnceLock<Option<AhoCorasick>> = OnceLock::new();
-    MATCHER.get_or_init(|| ascii_matcher(LOCATIONS.iter().flat_map(|(_, fragments, _)| fragments.iter())))
+    let lower = value.to_ascii_lowercase();
+    location_fragments().any(|fragment| lower.contains(fragment))
 }
 
 /// Whether an ASCII string names the self-hosted runner's scripts, ignoring case.
 #[cfg(test)]
 fn mentions_runner(value: &str) -> bool {
-    ascii_matches(runner_matcher(), value)
-}
-
-/// One ASCII case-insensitive automaton over the runner fragments.
-fn runner_matcher() -> &'static Option<AhoCorasick> {
-    static MATCHER: OnceLock<Option<AhoCorasick>> = OnceLock::new();
-    MATCHER.get_or_init(|| ascii_matcher(RUNNER.iter()))
-}
-
-fn ascii_matcher<'a>(needles: impl Iterator<Item = &'a &'static str>) -> Option<AhoCorasick> {
-    AhoCorasick::builder()
-        .kind(Some(aho_corasick::AhoCorasickKind::DFA))
-        .prefilter(false)
-        .ascii_case_insensitive(true)
-        .build(needles)
-        .ok()
-}
-
-/// Built from constants, the automata do not fail to build; if one did, the gate stays open.
-#[cfg(test)]
-fn ascii_matches(matcher: &Option<AhoCorasick>, value: &str) -> bool {
-    matcher.as_ref().is_none_or(|m| m.is_match(value))
+    contains_any(&value.to_ascii_lowercase(), RUNNER)
 }
 
 /// What, written to a start-up location, makes the intent plain.
@@ -272,23 +248,13 @@ impl FileRule for Persistence {
         // The lines of the strings that name a location or the runner, found in one pass over
         // all strings: a call with none of them near it needs no joined text of its
         // neighbours (in a minified bundle every string is "near" every call).
-        let lines_of = |matcher: &Option<AhoCorasick>, profile: bool| -> Vec<u32> {
-            let mut lines: Vec<u32> = match matcher {
-                Some(matcher) => {
-                    let blob = file.strings_blob();
-                    let mut items: Vec<usize> = matcher
-                        .find_iter(blob.text())
-                        .map(|m| blob.item_at(m.start()))
-                        .collect();
-                    items.dedup();
-                    items
-                        .iter()
-                        .filter_map(|i| file.strings.get(*i))
-                        .map(|s| s.line)
-                        .collect()
-                }
-                None => file.strings.iter().map(|s| s.line).collect(),
-            };
+        let marks = file.string_marks();
+        let lines_of = |items: &[usize], profile: bool| -> Vec<u32> {
+            let mut lines: Vec<u32> = items
+                .iter()
+                .filter_map(|i| file.strings.get(*i))
+                .map(|s| s.line)
+                .collect();
             if profile {
                 static PROFILE: Needles = Needles::new(&[".profile"]);
                 lines.extend(
@@ -302,8 +268,8 @@ impl FileRule for Persistence {
             }
             lines
         };
-        let location_lines = lines_of(location_matcher(), true);
-        let runner_lines = lines_of(runner_matcher(), false);
+        let location_lines = lines_of(&marks.location, true);
+        let runner_lines = lines_of(&marks.runner, false);
         // Strings with non-ASCII characters also take the exact `to_lowercase` path.
         let mut location_string =
             !location_lines.is_empty() || file.strings.iter().any(|s| s.value.eq_ignore_ascii_case(".profile"));

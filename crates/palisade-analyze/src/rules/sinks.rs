@@ -603,6 +603,72 @@ fn credential_gate(text: &str) -> bool {
     credential_automaton().is_none_or(|gate| gate.is_match(text))
 }
 
+/// The string constants (items of [`FileFacts::strings_blob`]) that name a credential path, a
+/// start-up location or the self-hosted runner's scripts, each list in order. Found for a file
+/// once, in one overlapping automaton pass over all its strings, and shared by credential-files,
+/// exfil-sink and persistence (each used to make its own passes).
+#[derive(Debug, Clone, Default)]
+pub(crate) struct StringMarks {
+    pub credential: Vec<usize>,
+    pub location: Vec<usize>,
+    pub runner: Vec<usize>,
+}
+
+/// Computes [`StringMarks`] for a blob of lower-cased strings.
+pub(crate) fn string_marks(blob: &crate::facts::Blob) -> StringMarks {
+    struct Marker {
+        automaton: aho_corasick::AhoCorasick,
+        credential_end: usize,
+        location_end: usize,
+    }
+    static MARKER: std::sync::OnceLock<Option<Marker>> = std::sync::OnceLock::new();
+    let marker = MARKER.get_or_init(|| {
+        let credential: Vec<&str> = CREDENTIAL_NEEDLES.iter().chain(WALLET_EXTENSION_IDS).copied().collect();
+        let location: Vec<&str> = super::persistence::location_fragments().collect();
+        let patterns = credential.iter().chain(&location).chain(super::persistence::RUNNER);
+        // Overlapping matches need the standard semantics, which the DFA supports.
+        let automaton = aho_corasick::AhoCorasick::builder()
+            .kind(Some(aho_corasick::AhoCorasickKind::DFA))
+            .prefilter(false)
+            .build(patterns)
+            .ok()?;
+        Some(Marker {
+            automaton,
+            credential_end: credential.len(),
+            location_end: credential.len() + location.len(),
+        })
+    });
+    let Some(marker) = marker else {
+        // Built from constants, the automaton does not fail to build; if it did, mark everything.
+        let all: Vec<usize> = (0..blob.len()).collect();
+        return StringMarks {
+            credential: all.clone(),
+            location: all.clone(),
+            runner: all,
+        };
+    };
+    let mut marks = StringMarks::default();
+    for m in marker.automaton.find_overlapping_iter(blob.text()) {
+        let item = blob.item_at(m.start());
+        let pattern = m.pattern().as_usize();
+        let list = if pattern < marker.credential_end {
+            &mut marks.credential
+        } else if pattern < marker.location_end {
+            &mut marks.location
+        } else {
+            &mut marks.runner
+        };
+        if list.last() != Some(&item) {
+            list.push(item);
+        }
+    }
+    for list in [&mut marks.credential, &mut marks.location, &mut marks.runner] {
+        list.sort_unstable();
+        list.dedup();
+    }
+    marks
+}
+
 /// [`file_strings`] without the string constants that cannot name a credential (no needle,
 /// no backslash): those are ruled out in one automaton pass over all of them at once
 /// instead of one per string. Same order as `file_strings`.
@@ -612,13 +678,7 @@ pub fn credential_texts(file: &FileFacts) -> Vec<(&str, bool, u32)> {
         return file_strings(file).collect();
     }
     let blob = file.strings_blob();
-    let mut candidates: Vec<usize> = match credential_automaton() {
-        Some(automaton) => automaton
-            .find_iter(blob.text())
-            .map(|m| blob.item_at(m.start()))
-            .collect(),
-        None => (0..file.strings.len()).collect(),
-    };
+    let mut candidates: Vec<usize> = file.string_marks().credential.clone();
     candidates.extend(memchr::memchr_iter(b'\\', blob.text().as_bytes()).map(|at| blob.item_at(at)));
     candidates.sort_unstable();
     candidates.dedup();
@@ -838,6 +898,35 @@ mod tests {
             credential_kinds("C:\\Users\\x\\.SSH\\id_rsa"),
             vec![CredentialKind::Ssh]
         );
+    }
+
+    #[test]
+    fn string_marks_are_each_lists_own_matches() {
+        let strings = [
+            "plain",
+            "~/.NPMRC",
+            ".github/workflows/.npmrc",
+            "config.sh --url https://github.com/x --token",
+            "",
+            "C:/Users/x/AppData/Roaming/Microsoft/Windows/Start Menu/Programs/Startup",
+            "id_rsa and .bashrc and actions/runner/releases",
+            "x\u{e9}.zshrc",
+        ];
+        let blob = crate::facts::Blob::new(strings.iter().copied());
+        let marks = string_marks(&blob);
+        let matching = |needles: &[&str]| -> Vec<usize> {
+            (0..strings.len())
+                .filter(|&i| needles.iter().any(|n| strings[i].to_ascii_lowercase().contains(n)))
+                .collect()
+        };
+        let credential: Vec<&str> = CREDENTIAL_NEEDLES.iter().chain(WALLET_EXTENSION_IDS).copied().collect();
+        let location: Vec<&str> = super::super::persistence::location_fragments().collect();
+        assert_eq!(marks.credential, matching(&credential));
+        assert_eq!(marks.location, matching(&location));
+        assert_eq!(marks.runner, matching(super::super::persistence::RUNNER));
+        // The overlapping pass sees a location and a credential in the same string.
+        assert!(marks.credential.contains(&2) && marks.location.contains(&2));
+        assert!(marks.runner.contains(&3) && marks.runner.contains(&6));
     }
 
     #[test]
