@@ -69,6 +69,19 @@ fn parse_only(c: &mut Criterion) {
     group.finish();
 }
 
+/// A bundle as a package of one file.
+fn one_file_package(name: &str, data: &[u8]) -> palisade_tarball::PackageContents {
+    palisade_tarball::PackageContents {
+        origin: name.to_string(),
+        files: vec![palisade_tarball::PackageFile {
+            path: name.to_string(),
+            data: data.to_vec(),
+            mode: 0o644,
+        }],
+        ..Default::default()
+    }
+}
+
 /// The whole analyzer: facts plus every rule and the scoring, one bundle as a one-file package.
 fn scan(c: &mut Criterion) {
     let bundles = bundles();
@@ -76,15 +89,7 @@ fn scan(c: &mut Criterion) {
     group.sample_size(10);
     let options = palisade_analyze::ScanOptions::default();
     for (name, data) in &bundles {
-        let contents = palisade_tarball::PackageContents {
-            origin: name.clone(),
-            files: vec![palisade_tarball::PackageFile {
-                path: name.clone(),
-                data: data.clone(),
-                mode: 0o644,
-            }],
-            ..Default::default()
-        };
+        let contents = one_file_package(name, data);
         group.throughput(Throughput::Bytes(data.len() as u64));
         group.bench_function(name.as_str(), |b| {
             b.iter(|| palisade_analyze::scan_package(std::hint::black_box(&contents), &options))
@@ -103,15 +108,7 @@ fn scan_all(c: &mut Criterion) {
     let options = palisade_analyze::ScanOptions::default();
     let packages: Vec<palisade_tarball::PackageContents> = bundles
         .iter()
-        .map(|(name, data)| palisade_tarball::PackageContents {
-            origin: name.clone(),
-            files: vec![palisade_tarball::PackageFile {
-                path: name.clone(),
-                data: data.clone(),
-                mode: 0o644,
-            }],
-            ..Default::default()
-        })
+        .map(|(name, data)| one_file_package(name, data))
         .collect();
     let bytes: u64 = bundles.iter().map(|(_, data)| data.len() as u64).sum();
     let mut group = c.benchmark_group("scan-all");

@@ -237,6 +237,22 @@ impl Blob {
     }
 }
 
+#[cfg(test)]
+impl Call {
+    /// A call to `callee` with no arguments at line 1, unclassified (`flags` 0), for tests.
+    pub(crate) fn bare(callee: &str) -> Call {
+        Call {
+            callee: callee.to_string(),
+            args: Vec::new(),
+            is_new: false,
+            line: 1,
+            column: 1,
+            excerpt: String::new(),
+            flags: 0,
+        }
+    }
+}
+
 impl FileFacts {
     /// The 1-based line's text, bounded, for evidence.
     pub fn line_text(&self, line: u32) -> Option<String> {

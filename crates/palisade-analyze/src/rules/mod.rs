@@ -306,18 +306,6 @@ pub fn run_all_timed(package: &PackageFacts<'_>, out: &mut Vec<Finding>) -> Vec<
 mod tests {
     use super::*;
 
-    fn bare_call(callee: &str) -> facts::Call {
-        facts::Call {
-            callee: callee.to_string(),
-            args: Vec::new(),
-            is_new: false,
-            line: 1,
-            column: 1,
-            excerpt: String::new(),
-            flags: 0,
-        }
-    }
-
     /// Every callee any classifier accepts passes the prefilter: the callees from the
     /// classifiers' own lists, in the spellings the extractor produces.
     #[test]
@@ -386,7 +374,7 @@ mod tests {
             "global.eval",
         ];
         for callee in callees {
-            let call = bare_call(callee);
+            let call = facts::Call::bare(callee);
             assert_eq!(call_flags(&call), call_flags_exact(&call), "{callee}");
             assert_ne!(call_flags(&call), 0, "{callee} should be some kind of sink");
         }
@@ -400,7 +388,7 @@ mod tests {
             "?.exec",
             "Object.defineProperty",
         ] {
-            let call = bare_call(callee);
+            let call = facts::Call::bare(callee);
             assert_eq!(call_flags(&call), call_flags_exact(&call), "{callee}");
         }
     }

@@ -630,15 +630,7 @@ mod tests {
     }
 
     fn call(callee: &str) -> Call {
-        let mut call = Call {
-            callee: callee.into(),
-            args: Vec::new(),
-            is_new: false,
-            line: 1,
-            column: 1,
-            excerpt: String::new(),
-            flags: 0,
-        };
+        let mut call = Call::bare(callee);
         call.flags = crate::rules::call_flags(&call);
         call
     }
