@@ -492,6 +492,23 @@ impl<'a, 's> Walker<'a, 's> {
         });
     }
 
+    /// `path.join(process.env.APPDATA, client, 'Local Storage', 'leveldb')`: the base is not
+    /// known, but the known tail (two parts or more after the last unknown one) is a path worth
+    /// seeing whole, recorded as a derived string.
+    fn record_join_tail(&mut self, args: &[Value], offset: u32) {
+        let Some(last_unknown) = args.iter().rposition(|arg| !matches!(arg, Value::Str { .. })) else {
+            return;
+        };
+        let tail = &args[last_unknown + 1..];
+        if tail.len() < 2 {
+            return;
+        }
+        let decoded = tail.iter().any(Value::is_decoded);
+        let parts: Vec<&str> = tail.iter().filter_map(Value::as_str).collect();
+        let joined = self.str_value(decode::join_path(&parts, false), decoded);
+        self.record_derived(&joined, offset);
+    }
+
     pub(crate) fn fold(&mut self, expr: &Expression<'a>, depth: u32) -> Value {
         if depth > self.limits.max_fold_depth {
             return Value::Unknown;
@@ -845,7 +862,7 @@ impl<'a, 's> Walker<'a, 's> {
                     _ => Value::Unknown,
                 };
             }
-            "path.join" | "path.resolve" | "path.posix.join" | "path.win32.join" | "path.posix.resolve" => {
+            name if is_path_join(name) => {
                 let args = self.fold_arguments(arguments, depth);
                 let mut parts = Vec::with_capacity(args.len());
                 let mut decoded = false;
@@ -1549,6 +1566,9 @@ impl<'a> Visit<'a> for Walker<'a, '_> {
         self.in_member_object = false;
         let callee = self.callee_name(&it.callee);
         let args = self.fold_arguments(&it.arguments, 0);
+        if is_path_join(&callee) {
+            self.record_join_tail(&args, it.span.start);
+        }
         if is_require_path(&callee) {
             if let Some(Value::Str { value, .. }) = args.first() {
                 let value = value.clone();
@@ -1787,6 +1807,13 @@ fn fold_path(path: String) -> Value {
         },
         _ => Value::Member { path },
     }
+}
+
+fn is_path_join(path: &str) -> bool {
+    matches!(
+        path,
+        "path.join" | "path.resolve" | "path.posix.join" | "path.win32.join" | "path.posix.resolve"
+    )
 }
 
 fn is_require_path(path: &str) -> bool {

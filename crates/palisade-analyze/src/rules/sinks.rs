@@ -482,6 +482,9 @@ pub enum CredentialKind {
     Kube,
     Gcloud,
     CloudMetadata,
+    /// Session stores: Discord's `Local Storage/leveldb` tokens (any Chromium or Electron app's
+    /// `Local Storage/leveldb`), Telegram's `tdata`.
+    ChatSession,
 }
 
 impl CredentialKind {
@@ -500,6 +503,7 @@ impl CredentialKind {
             CredentialKind::Kube => "Kubernetes credentials",
             CredentialKind::Gcloud => "Google Cloud credentials",
             CredentialKind::CloudMetadata => "the cloud instance metadata endpoint",
+            CredentialKind::ChatSession => "app session tokens (Discord, Telegram, Local Storage/leveldb)",
         }
     }
 
@@ -581,6 +585,12 @@ const CREDENTIAL_NEEDLES: &[&str] = &[
     "169.254.170.2",
     "fd00:ec2::254",
     "/.ssh",
+    "discord/local storage",
+    "discordcanary/local storage",
+    "discordptb/local storage",
+    "lightcord/local storage",
+    "telegram desktop/tdata",
+    "local storage/leveldb",
 ];
 
 /// One ASCII case-insensitive automaton over every credential needle.
@@ -789,6 +799,15 @@ pub fn credential_kinds(text: &str) -> Vec<CredentialKind> {
     }
     if has("169.254.169.254") || has("metadata.google.internal") || has("169.254.170.2") || has("fd00:ec2::254") {
         kinds.push(CredentialKind::CloudMetadata);
+    }
+    if has("discord/local storage")
+        || has("discordcanary/local storage")
+        || has("discordptb/local storage")
+        || has("lightcord/local storage")
+        || has("telegram desktop/tdata")
+        || has("local storage/leveldb")
+    {
+        kinds.push(CredentialKind::ChatSession);
     }
     kinds
 }
