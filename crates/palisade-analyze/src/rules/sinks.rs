@@ -341,6 +341,10 @@ pub fn exfil_service(host: &str, text: &str) -> Option<&'static str> {
     if ends("api.telegram.org") && has_telegram_token(&lower) {
         return Some("a Telegram bot");
     }
+    // A Google Apps Script web app: anyone can deploy one as a free collection endpoint.
+    if host == "script.google.com" && lower.contains("/macros/s/") {
+        return Some("a Google Apps Script web app");
+    }
     const SERVICES: &[(&str, &str)] = &[
         ("webhook.site", "webhook.site"),
         ("pipedream.net", "a Pipedream request bin"),
@@ -538,6 +542,8 @@ const CREDENTIAL_NEEDLES: &[&str] = &[
     "/.npmrc",
     "$home/.npmrc",
     "cat .npmrc",
+    "npm config get",
+    "_authtoken",
     "~/.ssh",
     "/.ssh/",
     ".ssh/id_",
@@ -726,7 +732,13 @@ pub fn credential_kinds(text: &str) -> Vec<CredentialKind> {
         );
         lower.contains(needle)
     };
-    if has("~/.npmrc") || has("/.npmrc") || has("$home/.npmrc") || has("cat .npmrc") {
+    // `npm config get //registry.npmjs.org/:_authToken` prints the token without touching the file.
+    if has("~/.npmrc")
+        || has("/.npmrc")
+        || has("$home/.npmrc")
+        || has("cat .npmrc")
+        || (has("npm config get") && has("_authtoken"))
+    {
         kinds.push(CredentialKind::Npmrc);
     }
     if has("~/.ssh")
@@ -998,6 +1010,12 @@ mod tests {
         assert!(exfil_service("webhook.site", "https://webhook.site/x").is_some());
         assert!(exfil_service("discord.com", "https://discord.com/api/webhooks/123456789012345678/abc").is_some());
         assert!(exfil_service("discord.com", "https://discord.com/api/v10").is_none());
+        assert!(exfil_service(
+            "script.google.com",
+            "https://script.google.com/macros/s/AKfycbx3hQ9/exec"
+        )
+        .is_some());
+        assert!(exfil_service("script.google.com", "https://script.google.com/home").is_none());
         assert!(exfil_service(
             "api.telegram.org",
             "https://api.telegram.org/bot123456789:AAE/sendMessage"
