@@ -70,9 +70,6 @@ home path (ignore lists, packlists) is not reported.
 "#,
 };
 
-/// Files larger than this are bundles, where a read and a request need not be related.
-const HANDWRITTEN_FILE: usize = 50_000;
-
 impl FileRule for CredentialFiles {
     fn info(&self) -> &'static RuleInfo {
         &INFO
@@ -97,8 +94,7 @@ impl FileRule for CredentialFiles {
         // A request made from the same small hand-written file: the read and a way out, which
         // the score combines. Not in bundles (a network call and a read far apart mean little),
         // and not for AWS credentials, which every AWS SDK client reads and signs requests with.
-        let handwritten = !file.metrics.minified && file.metrics.bytes.max(file.size as usize) < HANDWRITTEN_FILE;
-        let sends = handwritten
+        let sends = sinks::is_small_handwritten(file)
             && kinds
                 .iter()
                 .any(|(k, _, _)| !k.is_weak() && *k != CredentialKind::AwsCredentials)

@@ -55,9 +55,6 @@ Template engines (lodash.template, ejs, handlebars), schema compilers (ajv) and 
 
 const MAX_LOW_FINDINGS: usize = 3;
 
-/// Files larger than this are bundles: a network call and an eval far apart in them mean little.
-const SMALL_FILE: usize = 50_000;
-
 /// A file this small that downloads data and compiles a computed string is a loader.
 const TINY_FILE: usize = 4_000;
 
@@ -67,7 +64,7 @@ impl FileRule for DynamicCode {
     }
 
     fn check(&self, file: &FileFacts, out: &mut Vec<Finding>) {
-        let small_handwritten = !file.metrics.minified && (file.metrics.bytes.max(file.size as usize)) < SMALL_FILE;
+        let small_handwritten = sinks::is_small_handwritten(file);
         let downloads = small_handwritten && sinks::has_network(file);
         // `Function` and `vm` next to the network are also how test runners and template
         // servers work; they count as a loader in a tiny file or one that talks to a raw IP

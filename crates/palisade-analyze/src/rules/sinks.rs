@@ -117,6 +117,15 @@ pub fn is_network(callee: &str) -> bool {
 }
 
 /// Does this file talk to the network (or run curl/wget/Invoke-WebRequest)?
+/// Files larger than this are bundles: a network call and a risky call far apart in them mean little.
+pub const SMALL_FILE: usize = 50_000;
+
+/// A small file written by hand (not minified, under [`SMALL_FILE`]): what it does together is
+/// meant together.
+pub fn is_small_handwritten(file: &FileFacts) -> bool {
+    !file.metrics.minified && file.metrics.bytes.max(file.size as usize) < SMALL_FILE
+}
+
 pub fn has_network(file: &FileFacts) -> bool {
     file.calls.iter().any(is_network_call)
         || file.imports.iter().any(|module| is_network(module))
