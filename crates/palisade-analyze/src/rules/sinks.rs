@@ -498,6 +498,8 @@ pub enum CredentialKind {
     /// Session stores: Discord's `Local Storage/leveldb` tokens (any Chromium or Electron app's
     /// `Local Storage/leveldb`), Telegram's `tdata`.
     ChatSession,
+    /// Shell history files, where typed tokens and passwords end up.
+    ShellHistory,
 }
 
 impl CredentialKind {
@@ -517,6 +519,7 @@ impl CredentialKind {
             CredentialKind::Gcloud => "Google Cloud credentials",
             CredentialKind::CloudMetadata => "the cloud instance metadata endpoint",
             CredentialKind::ChatSession => "app session tokens (Discord, Telegram, Local Storage/leveldb)",
+            CredentialKind::ShellHistory => "shell history (~/.bash_history, ~/.zsh_history)",
         }
     }
 
@@ -606,6 +609,9 @@ const CREDENTIAL_NEEDLES: &[&str] = &[
     "lightcord/local storage",
     "telegram desktop/tdata",
     "local storage/leveldb",
+    ".bash_history",
+    ".zsh_history",
+    "consolehost_history.txt",
 ];
 
 /// One ASCII case-insensitive automaton over every credential needle.
@@ -829,6 +835,9 @@ pub fn credential_kinds(text: &str) -> Vec<CredentialKind> {
         || has("local storage/leveldb")
     {
         kinds.push(CredentialKind::ChatSession);
+    }
+    if has(".bash_history") || has(".zsh_history") || has("consolehost_history.txt") {
+        kinds.push(CredentialKind::ShellHistory);
     }
     kinds
 }
