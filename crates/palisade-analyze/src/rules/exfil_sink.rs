@@ -218,7 +218,7 @@ fn arg_text(value: &Value) -> Option<String> {
 }
 
 /// What the file gathers about the machine or user.
-fn collected_data(file: &FileFacts) -> Vec<&'static str> {
+pub(super) fn collected_data(file: &FileFacts) -> Vec<&'static str> {
     let mut found = Vec::new();
     let mut add = |what: &'static str| {
         if !found.contains(&what) {

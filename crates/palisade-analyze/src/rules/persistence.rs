@@ -29,6 +29,7 @@ something into a location that executes later:
 | git | `.git/hooks/*` |
 | remote access | `~/.ssh/authorized_keys` (a planted public key is a login), `sshd_config` |
 | CI runners | self-hosted GitHub runner registration (`config.sh --url … --token`, `actions/runner` download) |
+| another app's code | the Discord client's `discord_desktop_core/index.js` (critical: it runs in every Discord session) |
 
 The path can be in the call's folded arguments or a string constant a few lines away
 (`const files = ['.bashrc', '.zshrc']; … fs.appendFileSync(path.join(home, f), line)`).
@@ -44,6 +45,9 @@ down, deletes files or dumps `secrets` from a workflow, and for runner registrat
 - nx s1ngularity (August 2025) appended `sudo shutdown -h 0` to `~/.bashrc` and `~/.zshrc`.
 - Typosquats of node-telegram-bot-api (reported by Socket, 2025) appended the attacker's SSH
   keys to `~/.ssh/authorized_keys` on Linux hosts, a login that outlives the package.
+- Discord token grabbers on npm (2021 onwards, e.g. the PirateStealer family) overwrite
+  `discord_desktop_core/index.js` so that the client itself sends tokens, passwords and card
+  changes to a webhook every time it starts.
 - Long-lived Linux droppers add `@reboot` crontab lines or systemd user services; Windows
   stealers add Run keys or drop a shortcut in the Startup folder.
 
@@ -137,6 +141,11 @@ const LOCATIONS: &[(&str, &[&str], Severity)] = &[
         "an SSH authorized_keys file",
         &["authorized_keys", "/etc/ssh/sshd_config"],
         Severity::High,
+    ),
+    (
+        "the Discord client's own code (discord_desktop_core)",
+        &["discord_desktop_core"],
+        Severity::Critical,
     ),
 ];
 
@@ -391,7 +400,12 @@ impl FileRule for Persistence {
             } else {
                 severity
             };
-            let confidence = if direct { Confidence::High } else { Confidence::Medium };
+            // Nothing but a client mod or a grabber writes next to Discord's core module.
+            let confidence = if direct || base == Severity::Critical {
+                Confidence::High
+            } else {
+                Confidence::Medium
+            };
             let how = if executes {
                 "runs a command that installs"
             } else {
@@ -516,6 +530,25 @@ fs.appendFileSync(file, '\n' + key + '\n');
         assert!(run(read).is_empty(), "{:#?}", run(read));
         let list = r#"require('child_process').execSync('ssh-keygen -l -f ~/.ssh/authorized_keys');"#;
         assert!(run(list).is_empty(), "{:#?}", run(list));
+    }
+
+    #[test]
+    fn flags_discord_client_injection() {
+        let inject = r#"
+const fs = require('fs'), path = require('path');
+const base = path.join(process.env.LOCALAPPDATA, 'Discord');
+for (const dir of fs.readdirSync(base)) {
+  const core = path.join(base, dir, 'modules', 'discord_desktop_core-1', 'discord_desktop_core', 'index.js');
+  fs.writeFileSync(core, "module.exports = require('./core.asar');");
+}
+"#;
+        let findings = run(inject);
+        assert_eq!(worst(&findings), Some(Severity::Critical), "{findings:#?}");
+        assert!(findings[0].message.contains("Discord"), "{}", findings[0].message);
+        assert_eq!(findings[0].confidence, Confidence::High);
+        // Finding the client's install directory to read its version is not a write.
+        let read = "const fs = require('fs');\nconst v = fs.readFileSync(process.env.LOCALAPPDATA + '/Discord/app-1.0/modules/discord_desktop_core-1/discord_desktop_core/package.json', 'utf8');";
+        assert!(run(read).is_empty(), "{:#?}", run(read));
     }
 
     #[test]

