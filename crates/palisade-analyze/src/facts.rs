@@ -336,7 +336,16 @@ pub fn extract_all(files: &[palisade_tarball::PackageFile]) -> Vec<FileFacts> {
 
 /// Extracts facts from one file. Never panics, bounded in time and memory.
 pub fn extract(path: &str, data: &[u8], mode: u32) -> FileFacts {
-    let kind = classify::classify(path, data);
+    extract_as(path, data, mode, classify::classify(path, data))
+}
+
+/// Extracts facts from text known to be JavaScript whatever its name says: the inline code of
+/// a lifecycle script (`node -e "…"`), named after the script (`package.json#preinstall`).
+pub fn extract_inline_js(path: &str, code: &str) -> FileFacts {
+    extract_as(path, code.as_bytes(), 0o644, FileKind::JavaScript)
+}
+
+fn extract_as(path: &str, data: &[u8], mode: u32, kind: FileKind) -> FileFacts {
     let textual = !matches!(kind, FileKind::NativeExecutable | FileKind::Image | FileKind::Binary);
     // Textual kinds are valid UTF-8 without NUL bytes (classify checked).
     let text: Option<String> = if textual {

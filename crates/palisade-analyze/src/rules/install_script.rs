@@ -242,17 +242,53 @@ pub fn lifecycle_scripts(package: &PackageFacts<'_>) -> Vec<LifecycleScript> {
 pub fn install_entry_files(package: &PackageFacts<'_>) -> Vec<String> {
     let mut files: Vec<String> = lifecycle_scripts(package)
         .into_iter()
-        .flat_map(|s| s.actions)
-        .filter_map(|a| match a {
-            Action::RunsFile {
-                path, present: true, ..
-            } => Some(path),
-            _ => None,
+        .flat_map(|s| {
+            let inline = inline_js_name(&s.event);
+            s.actions.into_iter().filter_map(move |a| match a {
+                Action::RunsFile {
+                    path, present: true, ..
+                } => Some(path),
+                Action::InlineCode { interpreter, .. } if JS_RUNTIMES.contains(&interpreter.as_str()) => {
+                    Some(inline.clone())
+                }
+                _ => None,
+            })
         })
         .collect();
     files.sort();
     files.dedup();
     files
+}
+
+/// The name under which the inline JavaScript of a lifecycle script (`node -e "…"`) is
+/// analysed like a file of the package.
+pub fn inline_js_name(event: &str) -> String {
+    format!("package.json#{event}")
+}
+
+/// The inline JavaScript of the lifecycle scripts, as `(name, code)`: analysed with the
+/// file rules, so `node -e "eval(Buffer.from('…','base64').toString())"` is read like a file.
+pub fn inline_js(package: &PackageFacts<'_>) -> Vec<(String, String)> {
+    let mut out: Vec<(String, String)> = Vec::new();
+    for script in lifecycle_scripts(package) {
+        let name = inline_js_name(&script.event);
+        for action in script.actions {
+            if let Action::InlineCode { interpreter, code, .. } = action {
+                if !JS_RUNTIMES.contains(&interpreter.as_str()) {
+                    continue;
+                }
+                // Several inline pieces of one script are read as one file.
+                match out.iter_mut().find(|(n, _)| *n == name) {
+                    Some((_, text)) => {
+                        text.push('\n');
+                        text.push_str(&code);
+                    }
+                    None => out.push((name.clone(), code)),
+                }
+            }
+        }
+    }
+    out
 }
 
 /// The 1-based line of `"key":` in a JSON text.
@@ -967,6 +1003,52 @@ mod tests {
     use super::testing::*;
     use super::*;
     use crate::ScanOptions;
+
+    #[test]
+    fn inline_node_code_is_read_like_a_file_run_on_install() {
+        let manifest = manifest_with_scripts(&[
+            (
+                "preinstall",
+                "node -e \"eval(Buffer.from('cmVxdWlyZSgnY2hpbGRfcHJvY2VzcycpLmV4ZWMoJ2lkJyk=','base64').toString())\"",
+            ),
+            ("test", "node -e \"console.log(1)\""),
+        ]);
+        let contents = contents(&[("package.json", &manifest)], Vec::new());
+        let options = ScanOptions::default();
+        let package = crate::rules::package_facts(&contents, &options);
+        let inline: Vec<&str> = package
+            .files
+            .iter()
+            .map(|f| f.path.as_str())
+            .filter(|p| p.starts_with("package.json#"))
+            .collect();
+        // Only lifecycle scripts: `test` never runs on install.
+        assert_eq!(inline, ["package.json#preinstall"]);
+        let file = package
+            .files
+            .iter()
+            .find(|f| f.path == "package.json#preinstall")
+            .expect("the inline preinstall code is a virtual file");
+        assert!(file.parsed, "{:?}", file.parse_error);
+        assert!(file.calls.iter().any(|c| c.callee == "eval"), "{:?}", file.calls);
+        assert_eq!(install_entry_files(&package), ["package.json#preinstall"]);
+        // The whole scan reads the decoded payload and calls the package malicious.
+        let result = crate::scan_package(&contents, &options);
+        assert_eq!(
+            result.verdict,
+            palisade_core::Verdict::Malicious,
+            "{:#?}",
+            result.findings
+        );
+        assert!(
+            result
+                .findings
+                .iter()
+                .any(|f| f.file.as_deref() == Some("package.json#preinstall")),
+            "{:#?}",
+            result.findings
+        );
+    }
 
     fn actions(command: &str, files: &[(&str, &[u8])]) -> Vec<Action> {
         let manifest = manifest_with_scripts(&[("postinstall", command)]);

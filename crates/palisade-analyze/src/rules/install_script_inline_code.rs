@@ -23,6 +23,11 @@ inline code spawns processes, evaluates or decodes more code, or reads `process.
 directory files or `.npmrc`. Inline code that uses the network is also reported by
 `install-script-download`.
 
+Inline JavaScript (`node -e`, `bun -e`, `deno eval`, …) is also parsed and checked by every
+file rule under the name `package.json#<event>` (for example `package.json#preinstall`), as a
+file the install hook runs: a base64 payload `eval`ed from the command line is decoded and
+read like one in a shipped file.
+
 ## Real attacks
 
 - Dependency-confusion and "research" packages: `preinstall: node -e "require('child_process')

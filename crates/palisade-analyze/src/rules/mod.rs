@@ -94,14 +94,19 @@ pub fn package_facts<'a>(contents: &'a PackageContents, options: &'a ScanOptions
     let name = field("name");
     let version = field("version");
     let files = facts::extract_all(&contents.files);
-    PackageFacts {
+    let mut package = PackageFacts {
         contents,
         options,
         manifest,
         name,
         version,
         files,
+    };
+    // Inline `node -e` code of lifecycle scripts is read like a file of the package.
+    for (name, code) in install_script::inline_js(&package) {
+        package.files.push(facts::extract_inline_js(&name, &code));
     }
+    package
 }
 
 fn file_rules() -> Vec<&'static dyn FileRule> {
