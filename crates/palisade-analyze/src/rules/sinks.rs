@@ -242,6 +242,54 @@ pub fn is_download_and_run(text: &str) -> bool {
             && (lower.contains(".exe") || lower.contains("start ")))
 }
 
+/// Registries and mirrors that package-manager configuration legitimately points at.
+const KNOWN_REGISTRIES: &[&str] = &[
+    "registry.npmjs.org",
+    "registry.npmjs.com",
+    "registry.yarnpkg.com",
+    "npm.pkg.github.com",
+    "registry.npmmirror.com",
+    "registry.npm.taobao.org",
+    "localhost",
+    "127.0.0.1",
+    "::1",
+];
+
+/// The host of an unfamiliar registry that a configuration text or command sets as the
+/// default: `registry=http://…` in an `.npmrc`, `npm config set registry …`,
+/// `npmRegistryServer: …` in `.yarnrc.yml`. Scoped registries (`@scope:registry=`) only
+/// serve that scope and are left out.
+pub fn registry_redirect(text: &str) -> Option<String> {
+    memchr::memmem::find(text.as_bytes(), b"://")?;
+    let lower = text.to_ascii_lowercase();
+    for (at, key) in lower.match_indices("registry").map(|(at, _)| (at, "registry")).chain(
+        lower
+            .match_indices("npmregistryserver")
+            .map(|(at, _)| (at, "npmregistryserver")),
+    ) {
+        // `@scope:registry=` is scoped; `registry.npmjs.org/` is a host, not the key.
+        if lower[..at].ends_with(':') || lower[at + key.len()..].starts_with('.') {
+            continue;
+        }
+        let after = lower[at + key.len()..].trim_start_matches(['"', '\'', ' ', '\t']);
+        let Some(value) = after.strip_prefix(['=', ':']).or_else(|| {
+            // `npm config set registry URL`, `npm set registry URL`.
+            lower[..at].trim_end().ends_with("set").then_some(after)
+        }) else {
+            continue;
+        };
+        let value = value.trim_start_matches(['"', '\'', ' ', '\t']);
+        if !(value.starts_with("http://") || value.starts_with("https://")) {
+            continue;
+        }
+        let host = url_hosts(value).into_iter().next()?;
+        if !KNOWN_REGISTRIES.iter().any(|known| host == *known) {
+            return Some(host);
+        }
+    }
+    None
+}
+
 /// Hosts named in `http(s)://`, `ws(s)://` URLs inside a string.
 pub fn url_hosts(text: &str) -> Vec<String> {
     let mut hosts = Vec::new();
@@ -261,7 +309,7 @@ pub fn url_hosts(text: &str) -> Vec<String> {
         let after = &rest[pos + 3..];
         if matches!(scheme, "http" | "https" | "ws" | "wss" | "ftp") {
             let end = after
-                .find(['/', '?', '#', '"', '\'', '`', ' ', '\\'])
+                .find(['/', '?', '#', '"', '\'', '`', ' ', '\\', '\n', '\r', '\t'])
                 .unwrap_or(after.len());
             let authority = &after[..end];
             let authority = authority.rsplit('@').next().unwrap_or(authority);
@@ -931,6 +979,29 @@ impl LowBudget {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn registry_redirects_name_the_unfamiliar_host() {
+        for (text, host) in [
+            ("\nregistry=http://npm-mirror-fast.xyz/\n", Some("npm-mirror-fast.xyz")),
+            (
+                "npm config set registry https://evil.example/npm/",
+                Some("evil.example"),
+            ),
+            ("npm set registry=\"http://10.0.0.5:4873\"", Some("10.0.0.5")),
+            (
+                "npmRegistryServer: \"https://packages.attacker.dev\"",
+                Some("packages.attacker.dev"),
+            ),
+            ("registry=https://registry.npmjs.org/", None),
+            ("npm config set registry https://registry.npmmirror.com", None),
+            ("@acme:registry=https://npm.acme.internal/", None),
+            ("//registry.npmjs.org/:_authToken=${NPM_TOKEN}", None),
+            ("const registry = getRegistry(); fetch('https://example.com')", None),
+        ] {
+            assert_eq!(registry_redirect(text).as_deref(), host, "{text}");
+        }
+    }
 
     #[test]
     fn credential_gate_sees_every_needle_in_any_case() {
