@@ -16,6 +16,8 @@ const PACKAGE_RULES: &[&str] = &[
     "install-script-runs-file",
     "install-script-inline-code",
     "install-script-binary",
+    "install-script-persistence",
+    "bin-shadowing",
     "typosquat",
     "dependency-confusion-version",
     "manifest-confusion",

@@ -185,6 +185,16 @@ pub enum Action {
         /// `rundll32`/`mshta`/`regsvr32`).
         critical: bool,
     },
+    /// Changes something that outlives the install: a shell start-up file, cron, git's
+    /// global hooks, the package manager's registry.
+    Persists {
+        command: String,
+        /// What it changes, as a clause ("points git's hooks for every repository at …").
+        what: String,
+        /// Certain on its own: a registry redirect, or a start-up entry that downloads or
+        /// runs code.
+        critical: bool,
+    },
 }
 
 /// One lifecycle script and what it does.
@@ -562,6 +572,10 @@ fn classify_command(command: &str, package: &PackageFacts<'_>, depth: usize, out
             });
             continue;
         }
+        // Also classified for what it runs (`node x.js >> ~/.bashrc`).
+        if let Some(action) = persists(&name, args, &segment.text) {
+            out.push(action);
+        }
         if name == "powershell" || name == "pwsh" {
             classify_powershell(segment, args, package, &cwd, out);
             continue;
@@ -669,6 +683,58 @@ fn classify_command(command: &str, package: &PackageFacts<'_>, depth: usize, out
         position += 1;
         keep
     });
+}
+
+/// A command that changes what runs later, outside the package: git's global hook or
+/// template folder, the package manager's default registry, a write into a shell start-up
+/// file, cron, systemd, launchd or SSH keys.
+fn persists(name: &str, args: &[String], text: &str) -> Option<Action> {
+    let lower_args: Vec<String> = args.iter().map(|a| a.to_ascii_lowercase()).collect();
+    let has = |word: &str| lower_args.iter().any(|a| a == word);
+    if name == "git" && has("config") && (has("--global") || has("--system")) {
+        let at = lower_args
+            .iter()
+            .position(|a| matches!(a.as_str(), "core.hookspath" | "init.templatedir"))?;
+        let key = &args[at];
+        let scope = if has("--system") {
+            "every user's repositories"
+        } else {
+            "every repository of the user"
+        };
+        return Some(Action::Persists {
+            command: text.to_string(),
+            what: format!("sets git's `{key}` for {scope}: hooks the package chose run on every commit or clone"),
+            critical: false,
+        });
+    }
+    if matches!(name, "npm" | "yarn" | "pnpm" | "bun") {
+        let host = super::sinks::registry_redirect(text)?;
+        return Some(Action::Persists {
+            command: text.to_string(),
+            what: format!("points the package manager at another registry ({host}): later installs come from there"),
+            critical: true,
+        });
+    }
+    let lower = text.to_ascii_lowercase();
+    let writes = lower.contains('>') || matches!(name, "tee" | "cp" | "mv" | "crontab" | "systemctl" | "launchctl");
+    if !writes {
+        return None;
+    }
+    let (label, severity) = super::persistence::location_in(&lower)
+        .or_else(|| (name == "crontab" && !has("-l")).then_some(("cron", Severity::High)))?;
+    if severity < Severity::High {
+        return None;
+    }
+    let payload = super::persistence::payload_in(&lower);
+    let what = match payload {
+        Some(payload) => format!("writes {label} with `{}` in it", payload.trim()),
+        None => format!("writes {label}"),
+    };
+    Some(Action::Persists {
+        command: text.to_string(),
+        what,
+        critical: payload.is_some() || severity == Severity::Critical,
+    })
 }
 
 /// Whether a command substitution (`$(…)` or backticks) starts with a downloader.

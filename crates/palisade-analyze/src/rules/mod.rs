@@ -34,14 +34,17 @@ mod sinks;
 pub(crate) use sinks::{string_marks, StringMarks};
 
 mod archive_anomaly;
+mod bin_shadowing;
 mod dependency_confusion_version;
 pub mod install_script;
 mod install_script_binary;
 mod install_script_download;
 mod install_script_inline_code;
+mod install_script_persistence;
 mod install_script_runs_file;
 mod manifest_confusion;
 pub mod phantom_dependency;
+mod sandbox_evasion;
 pub mod typosquat;
 
 /// A rule's documentation, printed by `palisade explain RULE`.
@@ -123,6 +126,7 @@ fn file_rules() -> Vec<&'static dyn FileRule> {
         &persistence::Persistence,
         &destructive::Destructive,
         &sabotage::Sabotage,
+        &sandbox_evasion::SandboxEvasion,
     ]
 }
 
@@ -135,6 +139,8 @@ fn package_rules() -> Vec<&'static dyn PackageRule> {
         &install_script_runs_file::InstallScriptRunsFile,
         &install_script_inline_code::InstallScriptInlineCode,
         &install_script_binary::InstallScriptBinary,
+        &install_script_persistence::InstallScriptPersistence,
+        &bin_shadowing::BinShadowing,
         &typosquat::Typosquat,
         &dependency_confusion_version::DependencyConfusionVersion,
         &manifest_confusion::ManifestConfusion,
