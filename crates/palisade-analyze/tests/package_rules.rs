@@ -18,6 +18,7 @@ const PACKAGE_RULES: &[&str] = &[
     "install-script-binary",
     "install-script-persistence",
     "bin-shadowing",
+    "remote-dependency",
     "typosquat",
     "dependency-confusion-version",
     "manifest-confusion",

@@ -36,6 +36,7 @@ pub(crate) use sinks::{string_marks, StringMarks};
 mod archive_anomaly;
 mod bin_shadowing;
 mod dependency_confusion_version;
+mod hidden_unicode;
 pub mod install_script;
 mod install_script_binary;
 mod install_script_download;
@@ -44,6 +45,8 @@ mod install_script_persistence;
 mod install_script_runs_file;
 mod manifest_confusion;
 pub mod phantom_dependency;
+mod remote_code;
+mod remote_dependency;
 mod sandbox_evasion;
 pub mod typosquat;
 
@@ -127,6 +130,8 @@ fn file_rules() -> Vec<&'static dyn FileRule> {
         &destructive::Destructive,
         &sabotage::Sabotage,
         &sandbox_evasion::SandboxEvasion,
+        &remote_code::RemoteCode,
+        &hidden_unicode::HiddenUnicode,
     ]
 }
 
@@ -141,6 +146,7 @@ fn package_rules() -> Vec<&'static dyn PackageRule> {
         &install_script_binary::InstallScriptBinary,
         &install_script_persistence::InstallScriptPersistence,
         &bin_shadowing::BinShadowing,
+        &remote_dependency::RemoteDependency,
         &typosquat::Typosquat,
         &dependency_confusion_version::DependencyConfusionVersion,
         &manifest_confusion::ManifestConfusion,

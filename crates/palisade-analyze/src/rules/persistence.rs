@@ -356,33 +356,6 @@ fn installed_package_file(value: &str) -> Option<String> {
 
 /// A write into another installed package's code (`node_modules/ethers/…/wallet.js`): from
 /// then on the victim's own dependency runs the attacker's code. Small hand-written files only.
-/// 1-based lines of `text` that assign the plain identifier `name` (`const name = …`,
-/// `name = …`), not comparisons or arrow functions.
-fn assignment_lines(text: &str, name: &str) -> Vec<u32> {
-    let is_ident = |c: char| c.is_ascii_alphanumeric() || c == '_' || c == '$';
-    if name.is_empty() || !name.chars().all(is_ident) {
-        return Vec::new();
-    }
-    let mut lines = Vec::new();
-    for (index, line) in text.lines().enumerate().take(20_000) {
-        let mut from = 0;
-        while let Some(at) = line[from..].find(name).map(|i| i + from) {
-            from = at + name.len();
-            let before_ok = !line[..at].chars().next_back().is_some_and(|c| is_ident(c) || c == '.');
-            let rest = line[from..].trim_start();
-            let after_ok = !rest.chars().next().is_some_and(is_ident)
-                && rest.starts_with('=')
-                && !rest.starts_with("==")
-                && !rest.starts_with("=>");
-            if before_ok && after_ok {
-                lines.push(u32::try_from(index + 1).unwrap_or(u32::MAX));
-                break;
-            }
-        }
-    }
-    lines
-}
-
 fn installed_package_tampering(file: &FileFacts) -> Option<Finding> {
     if !sinks::is_small_handwritten(file) || !file.text.as_deref().is_some_and(|text| text.contains("node_modules")) {
         return None;
@@ -418,7 +391,7 @@ fn installed_package_tampering(file: &FileFacts) -> Option<Finding> {
                 // Otherwise the path string must be on a line that assigns the variable
                 // written: a path merely mentioned near a write (a version report that checks
                 // `node_modules/react/index.js` exists, then writes its own file) is not one.
-                let assigned = assignment_lines(file.text.as_deref().unwrap_or(""), source);
+                let assigned = signals::assignment_lines(file.text.as_deref().unwrap_or(""), source);
                 match targets.iter().find(|(line, _)| patches || assigned.contains(line)) {
                     Some((_, name)) => (name.clone(), false),
                     None => continue,
@@ -769,13 +742,6 @@ for (const dir of fs.readdirSync(base)) {
         // The same write with the path assigned to the written variable is tampering.
         let tamper = "const fs = require('fs'), path = require('path');\nlet out;\nout = path.join(process.cwd(), 'node_modules', 'react', 'index.js');\nfs.appendFileSync(out, ';require(\"child_process\").exec(process.env.X)');";
         assert_eq!(worst(&run(tamper)), Some(Severity::Critical), "{:#?}", run(tamper));
-    }
-
-    #[test]
-    fn assignment_lines_find_assignments_not_comparisons() {
-        let text = "const out = 1;\nif (out == 2) {}\nconst f = (out) => out;\nlet about = 3;\nout = 4;\nx.out = 5;";
-        assert_eq!(assignment_lines(text, "out"), vec![1, 5]);
-        assert!(assignment_lines(text, "a.b").is_empty());
     }
 
     #[test]

