@@ -397,7 +397,15 @@ impl<'a, 's> Walker<'a, 's> {
     /// `require('x')`, `module.require('x')`, `process.mainModule.require('x')`: the folded
     /// specifier when it is a known string.
     fn require_specifier(&mut self, call: &CallExpression<'a>, depth: u32) -> Option<String> {
-        if call.arguments.len() != 1 || !self.is_require_callee(&call.callee, depth) {
+        // `Module._load(request, parent, isMain)` (reached as `module.constructor._load` or
+        // `require('module')._load`) is what `require` calls: loaders use it to hide imports.
+        let internal_load = matches!(call.callee.without_parentheses().as_member_expression(),
+            Some(MemberExpression::StaticMemberExpression(m)) if m.property.name.as_str() == "_load");
+        if internal_load {
+            if call.arguments.is_empty() || call.arguments.len() > 3 {
+                return None;
+            }
+        } else if call.arguments.len() != 1 || !self.is_require_callee(&call.callee, depth) {
             return None;
         }
         let argument = call.arguments.first()?.as_expression()?;

@@ -141,6 +141,9 @@ impl FileRule for CredentialFiles {
         };
         let confidence = if severity >= Severity::High {
             Confidence::High
+        } else if strong.is_empty() && dotenv {
+            // Deploy and upload tools read `.env` to leave it out: a lead, not a combination.
+            Confidence::Low
         } else {
             Confidence::Medium
         };
@@ -160,9 +163,7 @@ impl FileRule for CredentialFiles {
             _ => evidence.clone(),
         };
         let mut finding = sinks::finding(&INFO, file, *line, severity, confidence, message, Some(&evidence));
-        if ((sends && !strong.is_empty()) || (dotenv && sends_any(file)))
-            && !finding.capabilities.contains(&Capability::Network)
-        {
+        if sends && !strong.is_empty() && !finding.capabilities.contains(&Capability::Network) {
             finding.capabilities.push(Capability::Network);
         }
         out.push(finding);

@@ -6,6 +6,7 @@ use palisade_core::{Capability, Confidence, Finding, Severity};
 
 use super::flag;
 use super::signals::{self, call_text, contains_any, finding, Needles};
+use super::sinks;
 use super::{FileRule, RuleInfo};
 use crate::facts::{Call, FileFacts, Value};
 
@@ -469,6 +470,11 @@ fn is_file_write(call: &Call) -> bool {
 
 /// A directory walk that writes a constant into the files it finds, from a sweeping start.
 fn overwrite_walk(file: &FileFacts, strings: &[(u32, String)]) -> Option<(u32, String, String)> {
+    // In a bundle, globbing, copying and templating code put directory walks, `/` and
+    // constant writes side by side.
+    if sinks::is_bundle(file) {
+        return None;
+    }
     let walks = file
         .calls
         .iter()

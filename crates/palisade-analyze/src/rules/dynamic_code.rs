@@ -3,6 +3,7 @@
 
 use palisade_core::{Capability, Confidence, Finding, Severity};
 
+use super::signals;
 use super::sinks::{self, is_computed, value_decoded};
 use super::{FileRule, RuleInfo};
 use crate::facts::{Call, FileFacts, Value};
@@ -21,7 +22,10 @@ static INFO: RuleInfo = RuleInfo {
 - `eval` (direct and indirect: `(0, eval)(x)`, `globalThis.eval`, `window['eval']`), `Function` and
   `new Function`, `vm.runInThisContext`/`runInNewContext`/`runInContext`/`compileFunction`,
   `new vm.Script`, and `module._compile` on a hand-made module;
-- `require(x)` and `import(x)` where `x` is computed or decoded.
+- `require(x)` and `import(x)` where `x` is computed or decoded;
+- `Module._load('child_process')` (through `module.constructor._load`, `require('module')._load`):
+  Node's internal loader called by hand for a built-in that runs processes, touches files or
+  the network (high): nothing but evasion calls it that way.
 
 Severity rises with where the code comes from:
 - **high**: the code or module name was decoded at run time (`eval(atob(…))`,
@@ -108,8 +112,35 @@ struct Download<'t> {
     target: Option<&'t str>,
 }
 
+/// Built-in modules worth hiding from a reader: processes, files, network, code.
+const SENSITIVE_MODULES: &[&str] = &[
+    "child_process",
+    "node:child_process",
+    "fs",
+    "node:fs",
+    "http",
+    "https",
+    "net",
+    "dns",
+    "vm",
+    "os",
+];
+
 fn classify(call: &Call, download: &Download<'_>) -> Option<(Severity, Confidence, String)> {
     let callee = sinks::normalize(&call.callee);
+    if signals::method(callee) == "_load" {
+        // `module.constructor._load('child_process')`: Node's internal loader called by hand,
+        // which skips `require` and whatever reads or hooks it.
+        let name = call.args.first().and_then(Value::as_str)?;
+        if !SENSITIVE_MODULES.contains(&name) {
+            return None;
+        }
+        return Some((
+            Severity::High,
+            Confidence::Medium,
+            format!("Loads `{name}` through Module._load instead of require: an import hidden from readers and hooks"),
+        ));
+    }
     if matches!(callee, "require" | "import" | "module.require" | "require.call") {
         let specifier = call.args.first()?;
         if value_decoded(specifier) {
@@ -231,6 +262,14 @@ mod tests {
             .map(|f| f.severity)
             .max()
             .unwrap_or(Severity::Unknown)
+    }
+
+    #[test]
+    fn module_load_of_child_process_is_high() {
+        let source = "const m = process.mainModule || module;\nconst cp = m.constructor._load(['child', 'process'].join('_'));\ncp.exec(cmd);";
+        assert_eq!(worst(source), Severity::High, "{:#?}", run(source));
+        // A cache's own `_load(key)` is not Node's loader.
+        assert!(run("const v = cache._load('settings');").is_empty());
     }
 
     #[test]

@@ -184,7 +184,8 @@ impl FileRule for EncodedPayload {
             .iter()
             .any(|f| f.rule == INFO.id && f.severity == Severity::Critical)
         {
-            let runtime_decoding = file.calls.iter().any(is_runtime_decoder);
+            // Bundlers' own module systems create modules and decode source maps and assets.
+            let runtime_decoding = !sinks::is_bundle(file) && file.calls.iter().any(is_runtime_decoder);
             if let Some(call) = file.calls.iter().find(|c| {
                 c.is_new
                     && matches!(

@@ -109,7 +109,8 @@ impl FileRule for ExfilSink {
                 .as_str()
                 .is_some_and(|host| sinks::exfil_service(host, host).is_some());
             let computed = sinks::is_computed(name);
-            if literal_hex_label || oast || (computed && (encodes || collects)) {
+            // Bundles resolve computed host names everywhere (HTTP agents, service discovery).
+            if literal_hex_label || oast || (computed && (encodes || collects) && !sinks::is_bundle(file)) {
                 out.push(sinks::finding(
                     &INFO,
                     file,

@@ -572,6 +572,10 @@ fn classify_command(command: &str, package: &PackageFacts<'_>, depth: usize, out
             });
             continue;
         }
+        if let Some(action) = package_install(&name, args, &segment.text) {
+            out.push(action);
+            continue;
+        }
         // Also classified for what it runs (`node x.js >> ~/.bashrc`).
         if let Some(action) = persists(&name, args, &segment.text) {
             out.push(action);
@@ -683,6 +687,64 @@ fn classify_command(command: &str, package: &PackageFacts<'_>, depth: usize, out
         position += 1;
         keep
     });
+}
+
+/// `npm install -g x`, `npm i https://host/x.tgz`, `yarn global add x`, `pnpm add git+…`
+/// run from a lifecycle script: packages installed behind the user's back, with their own
+/// install scripts. A tarball or repository on an unfamiliar server is a download that runs
+/// (its scripts execute); one on a code host is a plain download; a global install of a
+/// registry package puts its commands on `PATH` for good.
+fn package_install(name: &str, args: &[String], text: &str) -> Option<Action> {
+    let rest: &[String] = match name {
+        "npm" | "pnpm" | "bun" => {
+            let verb = args.iter().position(|a| !a.starts_with('-'))?;
+            if !matches!(args[verb].as_str(), "install" | "i" | "add" | "isntall" | "in") {
+                return None;
+            }
+            &args[verb + 1..]
+        }
+        "yarn" => {
+            let verb = args.iter().position(|a| !a.starts_with('-'))?;
+            match args[verb].as_str() {
+                "add" => &args[verb + 1..],
+                "global" if args.get(verb + 1).is_some_and(|a| a == "add") => &args[verb + 2..],
+                _ => return None,
+            }
+        }
+        _ => return None,
+    };
+    let global = name == "yarn" && text.contains(" global ")
+        || args
+            .iter()
+            .any(|a| matches!(a.as_str(), "-g" | "--global" | "--location=global"));
+    let specs: Vec<&str> = rest
+        .iter()
+        .map(String::as_str)
+        .filter(|a| !a.starts_with('-'))
+        .take(32)
+        .collect();
+    if let Some(unfamiliar) = specs
+        .iter()
+        .filter_map(|s| super::remote_dependency::remote_spec(s))
+        .max()
+    {
+        return Some(Action::Download {
+            command: text.to_string(),
+            executes: unfamiliar,
+            sends_host_data: interpolates_host_data(text),
+        });
+    }
+    if global && !specs.is_empty() {
+        return Some(Action::Persists {
+            command: text.to_string(),
+            what: format!(
+                "installs {} globally: its commands go on PATH for every later shell",
+                specs.iter().map(|s| format!("`{s}`")).collect::<Vec<_>>().join(", ")
+            ),
+            critical: false,
+        });
+    }
+    None
 }
 
 /// A command that changes what runs later, outside the package: git's global hook or
@@ -1127,6 +1189,41 @@ mod tests {
             .into_iter()
             .flat_map(|s| s.actions)
             .collect()
+    }
+
+    #[test]
+    fn package_installs_from_lifecycle_scripts() {
+        let remote = actions(
+            "npm install -g https://files.example-cdn.net/tools/helper-2.1.0.tgz --silent",
+            &[],
+        );
+        assert!(
+            matches!(remote.as_slice(), [Action::Download { executes: true, .. }]),
+            "{remote:#?}"
+        );
+        let github = actions("npm i github:owner/tool#v1", &[]);
+        assert!(
+            matches!(github.as_slice(), [Action::Download { executes: false, .. }]),
+            "{github:#?}"
+        );
+        let global = actions("yarn global add left-pad-cli", &[]);
+        assert!(
+            matches!(global.as_slice(), [Action::Persists { critical: false, .. }]),
+            "{global:#?}"
+        );
+        // Installing the package's own dependencies, or a local registry package, is routine.
+        for command in [
+            "npm install",
+            "npm ci",
+            "pnpm install --frozen-lockfile",
+            "npm install --no-save esbuild@0.21.0",
+        ] {
+            assert!(
+                actions(command, &[]).is_empty(),
+                "{command}: {:#?}",
+                actions(command, &[])
+            );
+        }
     }
 
     #[test]

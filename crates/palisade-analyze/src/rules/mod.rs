@@ -38,6 +38,7 @@ mod bin_shadowing;
 mod clipboard_hijack;
 mod dependency_confusion_version;
 mod hidden_unicode;
+mod host_recon;
 pub mod install_script;
 mod install_script_binary;
 mod install_script_download;
@@ -149,6 +150,7 @@ fn package_rules() -> Vec<&'static dyn PackageRule> {
         &install_script_persistence::InstallScriptPersistence,
         &bin_shadowing::BinShadowing,
         &remote_dependency::RemoteDependency,
+        &host_recon::HostRecon,
         &typosquat::Typosquat,
         &dependency_confusion_version::DependencyConfusionVersion,
         &manifest_confusion::ManifestConfusion,

@@ -116,7 +116,13 @@ fn executable_urls(file: &FileFacts) -> Vec<(u32, String)> {
             }
             let lower = word.to_ascii_lowercase();
             let path = lower.split(['?', '#']).next().unwrap_or(&lower);
-            if EXECUTABLE_EXTENSIONS.iter().any(|ext| path.ends_with(ext)) && urls.len() < 16 {
+            // The extension of the path, not of the host: `https://examples.vercel.sh` is a
+            // site under the `.sh` top-level domain, not a shell script.
+            let after_scheme = path.split_once("://").map_or(path, |(_, rest)| rest);
+            let Some((_, file_path)) = after_scheme.split_once('/') else {
+                continue;
+            };
+            if EXECUTABLE_EXTENSIONS.iter().any(|ext| file_path.ends_with(ext)) && urls.len() < 16 {
                 urls.push((line, word.to_string()));
             }
         }

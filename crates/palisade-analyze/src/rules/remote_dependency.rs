@@ -180,6 +180,15 @@ fn classify(location: &Location) -> (Severity, Confidence, String) {
     }
 }
 
+/// For a package spec given to `npm install`: `Some(true)` when it is a tarball or repository
+/// on an unfamiliar server or over plain http (high or critical as a dependency), `Some(false)`
+/// for one on a code host, `None` for a registry name or range.
+pub(crate) fn remote_spec(spec: &str) -> Option<bool> {
+    let location = locate(spec)?;
+    let (severity, _, _) = classify(&location);
+    Some(severity >= Severity::High)
+}
+
 /// Remote dependencies reported in full; more are counted in the last finding.
 const MAX_FINDINGS: usize = 20;
 

