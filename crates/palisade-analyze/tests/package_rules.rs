@@ -19,6 +19,7 @@ const PACKAGE_RULES: &[&str] = &[
     "install-script-persistence",
     "bin-shadowing",
     "remote-dependency",
+    "host-recon",
     "typosquat",
     "dependency-confusion-version",
     "manifest-confusion",
