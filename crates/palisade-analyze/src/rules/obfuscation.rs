@@ -104,13 +104,19 @@ impl FileRule for Obfuscation {
             let runs = ["eval(", "require(", "Function(", "child_process", "exec(", "import("]
                 .iter()
                 .any(|m| hidden.contains(m));
-            let severity = if runs { Severity::Critical } else { Severity::High };
+            // Bundlers keep template literals and embedded sources whose lines start with
+            // hundreds of spaces; a payload pushed off-screen also runs something.
+            let (severity, confidence) = match (runs, sinks::is_bundle(file)) {
+                (true, _) => (Severity::Critical, Confidence::High),
+                (false, false) => (Severity::High, Confidence::High),
+                (false, true) => (Severity::Moderate, Confidence::Low),
+            };
             out.push(sinks::finding(
                 &INFO,
                 file,
                 line,
                 severity,
-                Confidence::High,
+                confidence,
                 format!("Hides code off-screen after {padding} whitespace characters on one line"),
                 Some(hidden),
             ));

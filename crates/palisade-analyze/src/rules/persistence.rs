@@ -371,7 +371,9 @@ fn installed_package_file(value: &str) -> Option<String> {
     };
     let last = parts.next_back()?;
     let code = [".js", ".cjs", ".mjs"].iter().any(|ext| last.ends_with(ext)) || last == "package.json";
-    code.then_some(name)
+    // Glob patterns (`react{,-dom}`, `*`) name many files for tracing, not one to patch.
+    let glob = name.contains(['{', '}', '*', '?', '[']);
+    (code && !glob).then_some(name)
 }
 
 /// A write into another installed package's code (`node_modules/ethers/…/wallet.js`): from
@@ -419,9 +421,12 @@ fn installed_package_tampering(file: &FileFacts) -> Option<Finding> {
             }
             None => continue,
         };
+        // What the write adds: strings in the write itself or a few lines around it (XML
+        // namespaces and docs URLs elsewhere in a build tool are not a patch).
         let payload = file
             .strings
             .iter()
+            .filter(|s| s.line + 6 >= call.line && s.line <= call.line + 2)
             .find_map(|s| signals::first_match(&s.value.to_ascii_lowercase(), PATCH_PAYLOAD));
         let wallet = WALLET_LIBRARIES.iter().any(|lib| {
             if lib.ends_with(['/', '-']) {
@@ -654,17 +659,19 @@ impl FileRule for Persistence {
             // consent; with no payload in sight that is what this is.
             let completion = label == "a shell start-up file"
                 && payload.is_none()
-                && contains_any(
-                    &file.text.as_deref().unwrap_or("").to_ascii_lowercase(),
-                    &[
-                        "compinit",
-                        "compdef",
-                        "tabtab",
-                        "bashcompinit",
-                        "complete -o",
-                        "complete -f",
-                    ],
-                );
+                && (file.path.to_ascii_lowercase().contains("completion")
+                    || contains_any(
+                        &file.text.as_deref().unwrap_or("").to_ascii_lowercase(),
+                        &[
+                            "compinit",
+                            "compdef",
+                            "tabtab",
+                            "bashcompinit",
+                            "complete -o",
+                            "complete -f",
+                            "completion script",
+                        ],
+                    ));
             let (severity, message) = if completion {
                 (Severity::Low, format!("Code {how} {label} to load shell completion."))
             } else {

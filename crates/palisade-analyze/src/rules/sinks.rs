@@ -923,6 +923,25 @@ pub fn credential_kinds(text: &str) -> Vec<CredentialKind> {
     kinds
 }
 
+/// Whether a text names a wallet only through a browser-extension id (no wallet file path):
+/// wallet SDKs hold MetaMask's id to talk to the extension; stealers read its storage.
+pub fn wallet_extension_id_only(text: &str) -> bool {
+    let lower = text.to_ascii_lowercase();
+    WALLET_EXTENSION_IDS.iter().any(|id| lower.contains(id))
+        && ![
+            "extension settings",
+            "indexeddb",
+            "/extensions/",
+            "\\extensions\\",
+            "exodus",
+            "electrum",
+            "keystore",
+            "wallet.dat",
+        ]
+        .iter()
+        .any(|w| lower.contains(w))
+}
+
 /// `.env`, `.env.local`, `.env.production`, … as a whole string or a path's last part.
 fn is_dotenv_path(lower: &str) -> bool {
     let name = lower.rsplit('/').next().unwrap_or(lower);

@@ -62,6 +62,14 @@ impl FileRule for WormPublish {
         if file.text.is_none() {
             return;
         }
+        // Yarn Berry's own release (`.yarn/releases/yarn-4.x.cjs`), committed to repositories
+        // and sometimes published with them, implements `npm publish` and `whoami` itself.
+        let path = file.path.to_ascii_lowercase();
+        if (path.starts_with(".yarn/releases/") || path.contains("/.yarn/releases/"))
+            && file.text.as_deref().is_some_and(|t| t.contains("@yarnpkg/"))
+        {
+            return;
+        }
         let signals = Signals::collect(file);
         report(file, &signals, out);
     }
