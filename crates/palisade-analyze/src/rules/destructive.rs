@@ -327,6 +327,9 @@ impl FileRule for Destructive {
         if destroys.is_none() {
             destroys = overwrite_walk(file, strings);
         }
+        if destroys.is_none() {
+            destroys = encrypt_walk(file);
+        }
 
         match (destroys, geofenced) {
             (Some((line, what, excerpt)), _) => {
@@ -468,6 +471,51 @@ fn is_file_write(call: &Call) -> bool {
         )
 }
 
+/// Ransomware: a directory walk that encrypts the files it finds (`createCipheriv`,
+/// `publicEncrypt`) and deletes the originals or leaves a ransom note.
+fn encrypt_walk(file: &FileFacts) -> Option<(u32, String, String)> {
+    if sinks::is_bundle(file) {
+        return None;
+    }
+    let walks = file
+        .calls
+        .iter()
+        .any(|c| matches!(signals::method(&c.callee), "readdirSync" | "readdir"));
+    let cipher = file.calls.iter().find(|c| {
+        matches!(
+            signals::method(&c.callee),
+            "createCipheriv" | "createCipher" | "publicEncrypt" | "encrypt"
+        ) && (c.callee.starts_with("crypto.") || c.callee.contains("subtle"))
+    })?;
+    if !walks {
+        return None;
+    }
+    let write = file
+        .calls
+        .iter()
+        .find(|c| signals::is_write_call(c) && signals::near(file, c.line, cipher.line, 12))?;
+    let deletes = file.calls.iter().any(|c| {
+        (signals::is_delete_call(c) || matches!(signals::method(&c.callee), "unlinkSync" | "unlink" | "rmSync"))
+            && signals::near(file, c.line, write.line, 12)
+    });
+    let note = file.strings.iter().any(|s| {
+        let lower = s.value.to_ascii_lowercase();
+        (lower.contains("encrypt") || lower.contains("decrypt"))
+            && ["bitcoin", "btc", "monero", "xmr", "ransom", "pay ", "wallet", "restore"]
+                .iter()
+                .any(|w| lower.contains(w))
+    });
+    if !deletes && !note {
+        return None;
+    }
+    let what = match (deletes, note) {
+        (true, true) => "encrypts every file it finds, deletes the originals and leaves a ransom note",
+        (true, false) => "encrypts every file it finds and deletes the originals",
+        _ => "encrypts every file it finds and leaves a ransom note",
+    };
+    Some((write.line, format!("{what} (ransomware)"), write.excerpt.clone()))
+}
+
 /// A directory walk that writes a constant into the files it finds, from a sweeping start.
 fn overwrite_walk(file: &FileFacts, strings: &[(u32, String)]) -> Option<(u32, String, String)> {
     // In a bundle, globbing, copying and templating code put directory walks, `/` and
@@ -541,6 +589,30 @@ mod tests {
 
     fn worst(findings: &[Finding]) -> Option<Severity> {
         findings.iter().map(|f| f.severity).max()
+    }
+
+    #[test]
+    fn flags_encrypting_walk_with_ransom_note() {
+        let source = r#"const fs = require("fs"), os = require("os"), path = require("path"), crypto = require("crypto");
+const key = crypto.randomBytes(32), iv = crypto.randomBytes(16);
+function walk(dir) {
+  for (const name of fs.readdirSync(dir)) {
+    const p = path.join(dir, name);
+    if (fs.statSync(p).isDirectory()) { walk(p); continue; }
+    const c = crypto.createCipheriv("aes-256-cbc", key, iv);
+    fs.writeFileSync(p + ".locked", Buffer.concat([c.update(fs.readFileSync(p)), c.final()]));
+    fs.unlinkSync(p);
+  }
+}
+walk(path.join(os.homedir(), "Documents"));
+fs.writeFileSync(path.join(os.homedir(), "README.txt"), "Your files are encrypted. Send 0.1 BTC to restore them.");
+"#;
+        let findings = run(source);
+        assert_eq!(worst(&findings), Some(Severity::Critical), "{findings:#?}");
+        assert!(findings[0].message.contains("ransom"), "{}", findings[0].message);
+        // A backup tool encrypting copies into an archive keeps the originals.
+        let backup = "const fs = require('fs'), path = require('path'), crypto = require('crypto');\nfor (const f of fs.readdirSync(src)) {\n  const c = crypto.createCipheriv('aes-256-gcm', key, iv);\n  fs.writeFileSync(path.join(out, f + '.enc'), Buffer.concat([c.update(fs.readFileSync(path.join(src, f))), c.final()]));\n}";
+        assert!(run(backup).is_empty(), "{:#?}", run(backup));
     }
 
     #[test]
