@@ -370,6 +370,24 @@ impl<'a, 's> Walker<'a, 's> {
             }
             MemberExpression::PrivateFieldExpression(_) => return None,
         };
+        // `(function () {}).constructor`, `(() => {}).constructor`, `[].filter.constructor`,
+        // `''.sub.constructor`: every function's constructor is `Function`, the obfuscators'
+        // way to reach it without naming it.
+        if property == "constructor" {
+            let inner = object.without_parentheses();
+            let function_value = matches!(
+                inner,
+                Expression::FunctionExpression(_) | Expression::ArrowFunctionExpression(_)
+            ) || inner.as_member_expression().is_some_and(|m| {
+                matches!(
+                    m.object().without_parentheses(),
+                    Expression::ArrayExpression(_) | Expression::StringLiteral(_) | Expression::TemplateLiteral(_)
+                )
+            });
+            if function_value {
+                return Some(Resolved::Path("Function".to_string()));
+            }
+        }
         let object = match object.without_parentheses().as_member_expression() {
             Some(inner) if keep_global_root => self.resolve_member(inner, depth + 1, true)?,
             _ => self.resolve(object, depth + 1)?,

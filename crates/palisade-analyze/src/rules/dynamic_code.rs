@@ -143,6 +143,32 @@ fn classify(call: &Call, download: &Download<'_>) -> Option<(Severity, Confidenc
     }
     if matches!(callee, "require" | "import" | "module.require" | "require.call") {
         let specifier = call.args.first()?;
+        // `import('data:text/javascript;base64,…')`: code shipped inside a string.
+        if let Some(url) = specifier.as_str().map(str::to_ascii_lowercase) {
+            if url.starts_with("data:") && url.contains("javascript") {
+                // The module's text, when it is base64: what it does decides the severity.
+                let text = specifier
+                    .as_str()
+                    .and_then(|s| s.split_once(";base64,"))
+                    .and_then(|(_, b64)| {
+                        use base64::Engine;
+                        base64::engine::general_purpose::STANDARD.decode(b64.trim()).ok()
+                    })
+                    .map(|bytes| String::from_utf8_lossy(&bytes).to_ascii_lowercase())
+                    .unwrap_or_default();
+                let runs = ["child_process", "eval(", "exec(", "spawn(", "function("]
+                    .iter()
+                    .any(|m| text.contains(m));
+                return Some((
+                    if runs { Severity::Critical } else { Severity::High },
+                    Confidence::High,
+                    format!(
+                        "Loads code from a `data:` URL with {callee}: a module hidden inside a string{}",
+                        if runs { " that runs processes or code" } else { "" }
+                    ),
+                ));
+            }
+        }
         if value_decoded(specifier) {
             let name = specifier
                 .as_str()
@@ -262,6 +288,18 @@ mod tests {
             .map(|f| f.severity)
             .max()
             .unwrap_or(Severity::Unknown)
+    }
+
+    #[test]
+    fn data_url_imports_and_function_constructors_are_high() {
+        let source = "const p = 'cmVxdWlyZSgiY2hpbGRfcHJvY2VzcyIpLmV4ZWMoImlkIik=';\nimport('data:text/javascript;base64,' + p);";
+        assert_eq!(worst(source), Severity::Critical, "{:#?}", run(source));
+        let plain = "import('data:text/javascript;base64,ZXhwb3J0IGRlZmF1bHQgMTs=');";
+        assert_eq!(worst(plain), Severity::High, "{:#?}", run(plain));
+        let ctor = "const k = 'cmVxdWlyZSgiY2hpbGRfcHJvY2VzcyIpLmV4ZWMoImlkIik=';\nconst f = (function () {}).constructor;\nf(Buffer.from(k, 'base64').toString())();";
+        assert_eq!(worst(ctor), Severity::High, "{:#?}", run(ctor));
+        let jsfuck = "[]['filter']['constructor'](atob('cmV0dXJuIDE='))();";
+        assert_eq!(worst(jsfuck), Severity::High, "{:#?}", run(jsfuck));
     }
 
     #[test]

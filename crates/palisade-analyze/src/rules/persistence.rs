@@ -378,6 +378,49 @@ fn installed_package_file(value: &str) -> Option<String> {
 
 /// A write into another installed package's code (`node_modules/ethers/…/wallet.js`): from
 /// then on the victim's own dependency runs the attacker's code. Small hand-written files only.
+/// Desktop wallets and chat clients built on Electron, whose `app.asar` stealers replace.
+const ELECTRON_TARGETS: &[&str] = &[
+    "exodus",
+    "atomic",
+    "ledger live",
+    "trezor suite",
+    "guarda",
+    "discord",
+    "telegram desktop",
+];
+
+/// A write or copy in a small hand-written file that names `app.asar` and a desktop wallet or
+/// chat client: the app's own code replaced, so that it runs the attacker's on every start
+/// (Exodus and Atomic wallet asar patchers, Discord injectors).
+fn electron_app_patch(file: &FileFacts) -> Option<Finding> {
+    if !sinks::is_small_handwritten(file) {
+        return None;
+    }
+    let strings: Vec<String> = file.strings.iter().map(|s| s.value.to_ascii_lowercase()).collect();
+    if !strings.iter().any(|s| s.contains("app.asar")) {
+        return None;
+    }
+    let app = ELECTRON_TARGETS
+        .iter()
+        .find(|name| strings.iter().any(|s| s.contains(*name)))?;
+    let call = file.calls.iter().find(|c| {
+        signals::is_write_call(c)
+            || matches!(
+                signals::method(&c.callee),
+                "copyFileSync" | "copyFile" | "renameSync" | "rename" | "cpSync" | "cp"
+            )
+    })?;
+    Some(finding(
+        &INFO,
+        file,
+        call.line,
+        Severity::Critical,
+        Confidence::High,
+        format!("Replaces or patches the `app.asar` of the installed {app} app: its code runs the attacker's on every start."),
+        &call.excerpt,
+    ))
+}
+
 fn installed_package_tampering(file: &FileFacts) -> Option<Finding> {
     if !sinks::is_small_handwritten(file) || !file.text.as_deref().is_some_and(|text| text.contains("node_modules")) {
         return None;
@@ -473,6 +516,10 @@ impl FileRule for Persistence {
 
     fn check(&self, file: &FileFacts, out: &mut Vec<Finding>) {
         if file.text.is_none() {
+            return;
+        }
+        if let Some(finding) = electron_app_patch(file) {
+            out.push(finding);
             return;
         }
         // Cheap gate first: most files name no start-up location, runner or scheduler at all,
@@ -719,6 +766,15 @@ mod tests {
 
     fn worst(findings: &[Finding]) -> Option<Severity> {
         findings.iter().map(|f| f.severity).max()
+    }
+
+    #[test]
+    fn replacing_a_wallet_app_asar_is_critical() {
+        let source = "const fs = require('fs'), path = require('path');\nconst base = path.join(process.env.LOCALAPPDATA || '', 'exodus');\nfor (const d of fs.readdirSync(base).filter((d) => d.startsWith('app-'))) {\n  fs.copyFileSync(path.join(__dirname, 'payload.asar'), path.join(base, d, 'resources', 'app.asar'));\n}";
+        assert_eq!(worst(&run(source)), Some(Severity::Critical), "{:#?}", run(source));
+        // electron-builder style: packing the project's own app.asar.
+        let builder = "const fs = require('fs'), path = require('path');\nfs.writeFileSync(path.join(outDir, 'resources', 'app.asar'), archive);";
+        assert!(run(builder).is_empty(), "{:#?}", run(builder));
     }
 
     #[test]

