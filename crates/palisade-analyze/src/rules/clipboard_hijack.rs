@@ -82,7 +82,9 @@ fn clipboard_call(call: &Call) -> Option<bool> {
     let receiver = signals::receiver(callee);
     let on_clipboard = receiver.ends_with("clipboard")
         || CLIPBOARD_MODULES.contains(&receiver)
-        || CLIPBOARD_MODULES.iter().any(|m| receiver.starts_with(&format!("{m}.")));
+        || CLIPBOARD_MODULES
+            .iter()
+            .any(|m| receiver.strip_prefix(m).is_some_and(|rest| rest.starts_with('.')));
     if on_clipboard {
         if READ_METHODS.contains(&method) {
             return Some(false);
@@ -123,6 +125,25 @@ impl FileRule for ClipboardHijack {
 
     fn check(&self, file: &FileFacts, out: &mut Vec<Finding>) {
         if !matches!(file.kind, FileKind::JavaScript | FileKind::TypeScript) {
+            return;
+        }
+        // Cheap gate: every clipboard API, module and command named above contains one of
+        // these (`clipboard`, `clipboardy`, `xclip`, `Get-Clipboard`, `pbpaste`, …).
+        let text = file.text.as_deref().unwrap_or("");
+        let named = [
+            "clip",
+            "Clip",
+            "pbpaste",
+            "pbcopy",
+            "xsel",
+            "wl-paste",
+            "wl-copy",
+            "ncp",
+            "copy-paste",
+        ]
+        .iter()
+        .any(|n| memchr::memmem::find(text.as_bytes(), n.as_bytes()).is_some());
+        if !named {
             return;
         }
         let (mut read, mut write) = (None::<&Call>, None::<&Call>);

@@ -79,28 +79,68 @@ fn is_bidi_control(c: char) -> bool {
     matches!(c as u32, 0x202A..=0x202E | 0x2066..=0x2069)
 }
 
-/// The longest run of invisible characters in `text`, with the 1-based line where it starts.
-fn longest_invisible_run(text: &str) -> (usize, u32) {
-    let (mut best, mut best_line) = (0usize, 0u32);
-    let (mut run, mut run_line, mut line) = (0usize, 1u32, 1u32);
-    for c in text.chars() {
-        if c == '\n' {
-            line += 1;
+/// What one pass over a text finds: the longest run of invisible characters and the line
+/// where it starts, and the first lines holding a Hangul filler or a bidi control.
+#[derive(Default)]
+struct Scan {
+    run: usize,
+    run_line: u32,
+    filler_line: Option<u32>,
+    bidi_line: Option<u32>,
+}
+
+/// Scans `text` once. Every character of interest is three or four bytes long in UTF-8 with a
+/// lead byte of 0xE1 or more, so other bytes (ASCII, Latin and Greek letters) are skipped
+/// without decoding; newlines are counted only when needed, from the last position.
+fn scan(text: &str) -> Scan {
+    let bytes = text.as_bytes();
+    let mut out = Scan::default();
+    let (mut run, mut run_start_line, mut run_end) = (0usize, 0u32, usize::MAX);
+    let (mut line, mut counted_to) = (1u32, 0usize);
+    let mut line_at = |at: usize| {
+        line += u32::try_from(memchr::memchr_iter(b'\n', &bytes[counted_to..at]).count()).unwrap_or(0);
+        counted_to = at;
+        line
+    };
+    let mut index = 0;
+    while index < bytes.len() {
+        let lead = bytes[index];
+        if lead < 0xE1 {
+            index += 1;
+            continue;
         }
+        let width = if lead >= 0xF0 { 4 } else { 3 };
+        let Some(c) = text.get(index..index + width).and_then(|s| s.chars().next()) else {
+            index += 1;
+            continue;
+        };
         if is_invisible(c) {
-            if run == 0 {
-                run_line = line;
+            if run_end != index {
+                run = 0;
+                run_start_line = line_at(index);
             }
             run += 1;
-            if run > best {
-                best = run;
-                best_line = run_line;
+            run_end = index + width;
+            if run > out.run {
+                out.run = run;
+                out.run_line = run_start_line;
             }
-        } else {
-            run = 0;
         }
+        if is_filler(c) && out.filler_line.is_none() {
+            out.filler_line = Some(line_at(index));
+        }
+        if is_bidi_control(c) && out.bidi_line.is_none() {
+            out.bidi_line = Some(line_at(index));
+        }
+        index += width;
     }
-    (best, best_line)
+    out
+}
+
+/// The longest run of invisible characters in `text`, with the 1-based line where it starts.
+fn longest_invisible_run(text: &str) -> (usize, u32) {
+    let found = scan(text);
+    (found.run, found.run_line)
 }
 
 /// A run at least this long is a payload, not a stray joiner or an emoji's selector.
@@ -127,7 +167,8 @@ impl FileRule for HiddenUnicode {
         let reads_code_points = text.contains("codePointAt") || text.contains("charCodeAt");
 
         // Invisible payloads, raw in the source or decoded from escapes.
-        let (mut run, mut line) = longest_invisible_run(text);
+        let source = scan(text);
+        let (mut run, mut line) = (source.run, source.run_line);
         if run < MIN_RUN && !strings_ascii {
             for string in file.strings.iter().filter(|s| !s.value.is_ascii()) {
                 let (length, _) = longest_invisible_run(&string.value);
@@ -188,8 +229,7 @@ impl FileRule for HiddenUnicode {
         // Invisible identifiers: fillers in the source that are not inside a string constant.
         let filler_in_strings = file.strings.iter().any(|s| s.value.chars().any(is_filler));
         if !filler_in_strings {
-            if let Some((index, _)) = text.lines().enumerate().find(|(_, l)| l.chars().any(is_filler)) {
-                let line = u32::try_from(index + 1).unwrap_or(u32::MAX);
+            if let Some(line) = source.filler_line {
                 let (severity, confidence) = if runs {
                     (Severity::Critical, Confidence::Medium)
                 } else {
@@ -207,8 +247,7 @@ impl FileRule for HiddenUnicode {
             }
         }
         // Trojan Source: bidi overrides written raw in the source.
-        if let Some((index, _)) = text.lines().enumerate().find(|(_, l)| l.chars().any(is_bidi_control)) {
-            let line = u32::try_from(index + 1).unwrap_or(u32::MAX);
+        if let Some(line) = source.bidi_line {
             out.push(finding(
                 &INFO,
                 file,
