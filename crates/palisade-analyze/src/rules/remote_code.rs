@@ -4,7 +4,7 @@
 
 use palisade_core::{Capability, Confidence, Finding, Severity};
 
-use super::signals::{self, assignment_lines};
+use super::signals::{self, assignment_lines, call_arguments as arguments};
 use super::sinks;
 use super::{FileFacts, FileRule, RuleInfo};
 use crate::facts::Call;
@@ -199,48 +199,6 @@ const NOT_VARIABLES: &[&str] = &[
     "require",
     "process",
 ];
-
-/// Top-level argument source texts of a call excerpt: `f(a, g(b, c), 'd')` → `a`, `g(b, c)`, `'d'`.
-fn arguments(excerpt: &str) -> Vec<&str> {
-    let Some(open) = excerpt.find('(') else {
-        return Vec::new();
-    };
-    let rest = &excerpt[open + 1..];
-    let mut out = Vec::new();
-    let (mut depth, mut start, mut quote) = (0usize, 0usize, None::<char>);
-    let mut escaped = false;
-    for (index, ch) in rest.char_indices() {
-        if let Some(q) = quote {
-            if escaped {
-                escaped = false;
-            } else if ch == '\\' {
-                escaped = true;
-            } else if ch == q {
-                quote = None;
-            }
-            continue;
-        }
-        match ch {
-            '\'' | '"' | '`' => quote = Some(ch),
-            '(' | '[' | '{' => depth += 1,
-            ')' | ']' | '}' if depth == 0 => {
-                out.push(rest[start..index].trim());
-                return out;
-            }
-            ')' | ']' | '}' => depth -= 1,
-            ',' if depth == 0 => {
-                out.push(rest[start..index].trim());
-                start = index + 1;
-            }
-            _ => {}
-        }
-        if out.len() >= 8 {
-            return out;
-        }
-    }
-    out.push(rest[start..].trim());
-    out
-}
 
 /// Identifiers of a source fragment outside string literals, not property names.
 fn identifiers(fragment: &str) -> Vec<&str> {

@@ -223,6 +223,48 @@ pub(crate) fn first_arg_source(excerpt: &str) -> &str {
     rest
 }
 
+/// Top-level argument source texts of a call excerpt: `f(a, g(b, c), 'd')` → `a`, `g(b, c)`, `'d'`.
+pub(crate) fn call_arguments(excerpt: &str) -> Vec<&str> {
+    let Some(open) = excerpt.find('(') else {
+        return Vec::new();
+    };
+    let rest = &excerpt[open + 1..];
+    let mut out = Vec::new();
+    let (mut depth, mut start, mut quote) = (0usize, 0usize, None::<char>);
+    let mut escaped = false;
+    for (index, ch) in rest.char_indices() {
+        if let Some(q) = quote {
+            if escaped {
+                escaped = false;
+            } else if ch == '\\' {
+                escaped = true;
+            } else if ch == q {
+                quote = None;
+            }
+            continue;
+        }
+        match ch {
+            '\'' | '"' | '`' => quote = Some(ch),
+            '(' | '[' | '{' => depth += 1,
+            ')' | ']' | '}' if depth == 0 => {
+                out.push(rest[start..index].trim());
+                return out;
+            }
+            ')' | ']' | '}' => depth -= 1,
+            ',' if depth == 0 => {
+                out.push(rest[start..index].trim());
+                start = index + 1;
+            }
+            _ => {}
+        }
+        if out.len() >= 8 {
+            return out;
+        }
+    }
+    out.push(rest[start..].trim());
+    out
+}
+
 /// Whether `needle` (lower-case, no whitespace in it) occurs in `haystack` with any whitespace
 /// between its characters, ignoring ASCII case: `a[i - 1][j - 1]` contains `[i-1][j-1]`.
 /// Candidates start at each occurrence of the needle's first byte (found with `memchr`), so

@@ -529,41 +529,16 @@ fn secret_argument(call: &Call) -> Option<String> {
     if call.args.iter().any(|arg| matches!(arg, Value::Function)) {
         return None;
     }
-    let (_, arguments) = call.excerpt.split_once('(')?;
-    let mut depth = 0usize;
-    let mut start = 0;
-    let mut found = None;
-    for (index, ch) in arguments.char_indices() {
-        let end = match ch {
-            '(' | '[' | '{' => {
-                depth += 1;
-                false
-            }
-            ')' | ']' | '}' if depth == 0 => true,
-            ')' | ']' | '}' => {
-                depth -= 1;
-                false
-            }
-            ',' => depth == 0,
-            _ => false,
-        };
-        if end {
-            let argument = arguments[start..index].trim();
-            let plain = !argument.is_empty()
+    signals::call_arguments(&call.excerpt)
+        .into_iter()
+        .find(|argument| {
+            !argument.is_empty()
                 && argument
                     .chars()
-                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '$' | '.'));
-            if plain && is_secret_name(signals::method(argument)) {
-                found = Some(argument.to_string());
-                break;
-            }
-            if ch != ',' {
-                break;
-            }
-            start = index + 1;
-        }
-    }
-    found
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '$' | '.'))
+                && is_secret_name(signals::method(argument))
+        })
+        .map(str::to_string)
 }
 
 fn is_literal_remote_url(call: &Call) -> bool {
