@@ -227,9 +227,8 @@ impl FileRule for HiddenUnicode {
             return;
         }
         // Invisible identifiers: fillers in the source that are not inside a string constant.
-        let filler_in_strings = file.strings.iter().any(|s| s.value.chars().any(is_filler));
-        if !filler_in_strings {
-            if let Some(line) = source.filler_line {
+        if let Some(line) = source.filler_line {
+            if !file.strings.iter().any(|s| s.value.chars().any(is_filler)) {
                 let (severity, confidence) = if runs {
                     (Severity::Critical, Confidence::Medium)
                 } else {

@@ -5,6 +5,7 @@
 use palisade_core::{Capability, Confidence, Finding, Severity};
 
 use super::signals::{self, call_text, contains_any, finding, first_match, Needles};
+use super::sinks;
 use super::{PackageFacts, PackageRule, RuleInfo};
 use crate::facts::{Call, FileFacts, FileKind, Value};
 
@@ -156,10 +157,6 @@ fn host_of(url: &str) -> &str {
         .split(':')
         .next()
         .unwrap_or(authority)
-}
-
-fn is_ip_literal(host: &str) -> bool {
-    host.parse::<std::net::IpAddr>().is_ok()
 }
 
 fn is_chmod_exec(call: &Call, text: &str) -> bool {
@@ -517,7 +514,7 @@ fn check_js(
         let hidden = exec_calls
             .iter()
             .any(|(c, text)| signals::near(file, c.line, line, 40) && is_hidden_spawn(file, c, text));
-        let (severity, confidence) = if is_ip_literal(host) || hidden {
+        let (severity, confidence) = if sinks::is_ip_literal(host) || hidden {
             (Severity::Critical, Confidence::High)
         } else {
             (Severity::High, Confidence::Medium)

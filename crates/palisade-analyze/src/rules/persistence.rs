@@ -393,7 +393,9 @@ const ELECTRON_TARGETS: &[&str] = &[
 /// chat client: the app's own code replaced, so that it runs the attacker's on every start
 /// (Exodus and Atomic wallet asar patchers, Discord injectors).
 fn electron_app_patch(file: &FileFacts) -> Option<Finding> {
-    if !sinks::is_small_handwritten(file) {
+    // Runs on every file: a substring search first, the strings only when it matches.
+    let text = file.text.as_deref()?;
+    if !sinks::is_small_handwritten(file) || memchr::memmem::find(text.as_bytes(), b"app.asar").is_none() {
         return None;
     }
     let strings: Vec<String> = file.strings.iter().map(|s| s.value.to_ascii_lowercase()).collect();

@@ -139,14 +139,10 @@ fn locate(spec: &str) -> Option<Location> {
     None
 }
 
-fn is_ip(host: &str) -> bool {
-    host.parse::<std::net::IpAddr>().is_ok()
-}
-
 fn classify(location: &Location) -> (Severity, Confidence, String) {
     match location {
-        Location::Tarball { plain, host } if *plain || is_ip(host) => {
-            let how = match (*plain, is_ip(host)) {
+        Location::Tarball { plain, host } if *plain || super::sinks::is_ip_literal(host) => {
+            let how = match (*plain, super::sinks::is_ip_literal(host)) {
                 (true, true) => "over plain http from the raw IP address",
                 (true, false) => "over plain http from",
                 _ => "from the raw IP address",
@@ -297,6 +293,27 @@ mod tests {
 "devDependencies":{"g":"http://evil.example/g.tgz"}}"#,
         );
         assert!(found.is_empty(), "{found:#?}");
+    }
+
+    #[test]
+    fn hostile_manifests_are_bounded() {
+        // Non-string specs, a non-object section, and a huge URL: no panic, bounded evidence.
+        let long = format!("http://evil.example/{}", "a".repeat(100_000));
+        let manifest = format!(
+            r#"{{"name":"x","version":"1.0.0","dependencies":{{"a":1,"b":null,"c":{{"d":"http://x"}},"e":"{long}"}},"optionalDependencies":"http://y"}}"#
+        );
+        let found = findings(&manifest);
+        assert_eq!(found.len(), 1, "{found:#?}");
+        assert!(found[0].evidence.as_deref().is_some_and(|e| e.len() < 300));
+        // More URL dependencies than are reported one by one.
+        let many: Vec<String> = (0..50)
+            .map(|i| format!(r#""p{i}":"http://h{i}.example/x.tgz""#))
+            .collect();
+        let found = findings(&format!(
+            r#"{{"name":"x","version":"1.0.0","dependencies":{{{}}}}}"#,
+            many.join(",")
+        ));
+        assert_eq!(found.len(), MAX_FINDINGS);
     }
 
     #[test]

@@ -364,6 +364,11 @@ pub fn call_hosts(call: &Call) -> Vec<String> {
 
 /// A literal IPv4 address that is routable on the internet (not loopback, private,
 /// link-local, documentation or a well-known public DNS resolver).
+/// An IPv4 or IPv6 address written out instead of a host name.
+pub fn is_ip_literal(host: &str) -> bool {
+    host.parse::<std::net::IpAddr>().is_ok()
+}
+
 pub fn is_public_ipv4(host: &str) -> bool {
     let Ok(ip) = host.parse::<std::net::Ipv4Addr>() else {
         return false;

@@ -600,17 +600,20 @@ fn report_secret_in_request(file: &FileFacts, out: &mut Vec<Finding>) {
 /// 20 lines after.
 fn helper_sends_parameter<'a>(file: &'a FileFacts, name: &str) -> Option<&'a Call> {
     let text = file.text.as_deref()?;
+    let patterns = [
+        format!("function {name}("),
+        format!("{name} = function ("),
+        format!("{name} = function("),
+        format!("{name} = ("),
+        format!("{name}("),
+    ];
     for (index, line) in text.lines().enumerate().take(20_000) {
+        // Most lines do not name the helper at all.
+        if memchr::memmem::find(line.as_bytes(), name.as_bytes()).is_none() {
+            continue;
+        }
         let trimmed = line.trim_start();
-        let after_name = [
-            format!("function {name}("),
-            format!("{name} = function ("),
-            format!("{name} = function("),
-            format!("{name} = ("),
-            format!("{name}("),
-        ]
-        .iter()
-        .find_map(|pattern| {
+        let after_name = patterns.iter().find_map(|pattern| {
             let at = trimmed.find(pattern.as_str())?;
             // A method definition starts the line (`static name(`, `async name(`); a call
             // elsewhere on a line is a use, not a definition.
@@ -657,6 +660,8 @@ fn check_key_exfiltration(file: &FileFacts, out: &mut Vec<Finding>) {
     // Calls whose source could name a secret, found in one pass over all excerpts.
     static SECRET_WORDS: Needles = Needles::new(&["key", "mnemonic", "phrase"]);
     let mut named = vec![false; file.calls.len()];
+    // Whether each helper name already looked up sends its parameter (names repeat).
+    let mut helpers: Vec<(&str, bool)> = Vec::new();
     for index in SECRET_WORDS.items(file.excerpts_blob()) {
         if let Some(slot) = named.get_mut(index) {
             *slot = true;
@@ -679,8 +684,18 @@ fn check_key_exfiltration(file: &FileFacts, out: &mut Vec<Finding>) {
         let Some(secret) = secret_argument(call) else { continue };
         // A helper named like a check or converter (`checkValidityOfSeed`) is still the sink
         // when its own body sends its parameter to the network.
-        if is_key_handling_callee(name) && helper_sends_parameter(file, name).is_none() {
-            continue;
+        if is_key_handling_callee(name) {
+            let sends = match helpers.iter().find(|(helper, _)| *helper == name) {
+                Some((_, sends)) => *sends,
+                None => {
+                    let sends = helper_sends_parameter(file, name).is_some();
+                    helpers.push((name, sends));
+                    sends
+                }
+            };
+            if !sends {
+                continue;
+            }
         }
         sites.push((name, call, secret));
     }
